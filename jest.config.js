@@ -1,0 +1,26 @@
+// Two projects: fast unit specs beside the code, and broker tests in test/ that
+// start the mock cluster (run in band: 2 cores, and each test owns its broker).
+const tsJest = ['ts-jest', { tsconfig: 'tsconfig.json' }];
+const moduleNameMapper = {
+  '^@app/kafka-consumer$': '<rootDir>/libs/kafka-consumer/src',
+  '^@app/kafka-consumer/(.*)$': '<rootDir>/libs/kafka-consumer/src/$1',
+};
+module.exports = {
+  projects: [
+    {
+      displayName: 'unit',
+      testEnvironment: 'node',
+      transform: { '^.+\\.ts$': tsJest },
+      moduleNameMapper,
+      testMatch: ['<rootDir>/libs/**/*.spec.ts', '<rootDir>/apps/**/*.spec.ts'],
+    },
+    {
+      displayName: 'broker',
+      testEnvironment: 'node',
+      transform: { '^.+\\.ts$': tsJest },
+      moduleNameMapper,
+      testMatch: ['<rootDir>/test/**/*.test.ts'],
+      setupFilesAfterEnv: ['<rootDir>/test/support/jest-setup.ts'],
+    },
+  ],
+};

@@ -1,0 +1,103 @@
+import type { ResolvedRetry } from '../options/resolve-options';
+import type { PartitionOffsetTracker } from '../offsets/partition-offset-tracker';
+import { parseTopicPartitionKey } from '../offsets/topic-partition-key';
+import { backoffDelay, sleep } from '../utils/backoff';
+
+export interface OffsetToCommit {
+  topic: string;
+  partition: number;
+  /** Next offset to read: last finished record + 1. */
+  offset: string;
+}
+
+/** What the committer needs to know about one partition. */
+export interface CommittablePartition {
+  tracker: PartitionOffsetTracker;
+  /** Manual mode: nothing at or past this offset is committed (exclusive bound). */
+  limit?: bigint;
+}
+
+export interface OffsetCommitterDeps {
+  /** Partitions this member owns now; a revoked partition is never committed. */
+  partitions: () => ReadonlyMap<string, CommittablePartition>;
+  send: (offsets: OffsetToCommit[]) => Promise<void>;
+  retry: ResolvedRetry;
+  /** Errors worth another attempt (coordinator moved, timeouts); not generation errors. */
+  isRetriable: (error: unknown) => boolean;
+  /** Called for commits that failed for good; the offsets stay pending. */
+  onFailure: (error: unknown, offsets: OffsetToCommit[]) => void;
+}
+
+interface QueuedCommit {
+  keys: Set<string> | 'all';
+  promise: Promise<void>;
+}
+
+/**
+ * Sends commits one at a time. Offsets are read when a commit starts, not when
+ * it is asked for, and a tracker's committed offset only moves forward, so a
+ * late or retried commit can never move a partition's offset backwards
+ * (§4.6.3). Requests made while a commit is queued join it.
+ */
+export class OffsetCommitter {
+  private tail: Promise<void> = Promise.resolve();
+  private queued: QueuedCommit | undefined;
+
+  constructor(private readonly deps: OffsetCommitterDeps) {}
+
+  /**
+   * Commits the pending offsets of `keys` (topic-partition keys), or of every
+   * owned partition. Resolves when the broker has acknowledged; rejects when
+   * the commit failed for good (the offsets then stay pending).
+   */
+  commit(keys?: Iterable<string>): Promise<void> {
+    if (this.queued) {
+      if (keys === undefined) this.queued.keys = 'all';
+      else if (this.queued.keys !== 'all') for (const key of keys) this.queued.keys.add(key);
+      return this.queued.promise;
+    }
+    const entry: QueuedCommit = { keys: keys === undefined ? 'all' : new Set(keys), promise: Promise.resolve() };
+    entry.promise = this.tail.then(() => {
+      this.queued = undefined;
+      return this.send(entry.keys);
+    });
+    this.queued = entry;
+    this.tail = entry.promise.catch(() => undefined);
+    return entry.promise;
+  }
+
+  /** Offsets that would be committed now. */
+  pending(keys: Set<string> | 'all' = 'all'): Array<OffsetToCommit & { tracker: PartitionOffsetTracker }> {
+    const result: Array<OffsetToCommit & { tracker: PartitionOffsetTracker }> = [];
+    for (const [key, { tracker, limit }] of this.deps.partitions()) {
+      if (keys !== 'all' && !keys.has(key)) continue;
+      let next = tracker.pendingCommit();
+      if (next === undefined) continue;
+      if (limit !== undefined && next > limit) next = limit;
+      const committed = tracker.committedOffset;
+      if (committed !== undefined && next <= committed) continue;
+      result.push({ ...parseTopicPartitionKey(key), offset: next.toString(), tracker });
+    }
+    return result;
+  }
+
+  private async send(keys: Set<string> | 'all'): Promise<void> {
+    const { retry, isRetriable, onFailure } = this.deps;
+    const batch = this.pending(keys);
+    if (batch.length === 0) return;
+    const offsets = batch.map(({ topic, partition, offset }) => ({ topic, partition, offset }));
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.deps.send(offsets);
+        for (const { tracker, offset } of batch) tracker.markCommitted(offset);
+        return;
+      } catch (error) {
+        if (attempt >= retry.attempts || !isRetriable(error)) {
+          onFailure(error, offsets);
+          throw error;
+        }
+        await sleep(backoffDelay(retry, attempt));
+      }
+    }
+  }
+}

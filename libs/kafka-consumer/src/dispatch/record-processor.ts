@@ -1,0 +1,149 @@
+import type { KafkaMessage } from 'kafkajs';
+import type { BoundMethod } from '../discovery/kafka-handler.explorer';
+import { DeserializationError } from '../errors/deserialization.error';
+import type { KafkaConsumerFailure } from '../interfaces/consumer-failure.interface';
+import type { KafkaBatchContext, KafkaMessageContext, KafkaRecord } from '../interfaces/message-context.interface';
+import type { ResolvedHandler } from '../options/resolve-options';
+import { backoffDelay, sleep } from '../utils/backoff';
+
+export type ProcessOutcome = 'done' | 'aborted';
+
+export interface ProcessingEnvironment {
+  groupId: string;
+  /** Aborted on shutdown or revocation: stop retrying, leave the record unfinished. */
+  signal: AbortSignal;
+  reportFailure(failure: KafkaConsumerFailure): Promise<void>;
+}
+
+/** Runs user code; the caller keeps heartbeats flowing meanwhile. */
+export type UserCodeRunner = <T>(work: () => Promise<T>) => Promise<T>;
+
+type Decoded = { ok: true; record: KafkaRecord } | { ok: false; error: DeserializationError };
+
+/**
+ * Turns one fetched record (or batch) into handler calls: deserializes,
+ * retries with backoff, and reports what finally failed. A record that cannot
+ * be handled is reported, never silently dropped, and never blocks its
+ * partition forever.
+ */
+export class RecordProcessor {
+  constructor(
+    private readonly handler: ResolvedHandler<BoundMethod>,
+    private readonly env: ProcessingEnvironment,
+  ) {}
+
+  async processRecord(
+    topic: string,
+    partition: number,
+    message: KafkaMessage,
+    acknowledge: () => void,
+    runUserCode: UserCodeRunner,
+  ): Promise<ProcessOutcome> {
+    const decoded = this.decode(topic, partition, message);
+    if (!decoded.ok) {
+      await this.report('deserialization', decoded.error, topic, partition, message, 0);
+      return 'done';
+    }
+    const { value, ...meta } = decoded.record;
+    const context: KafkaMessageContext = {
+      ...meta,
+      groupId: this.env.groupId,
+      rawValue: message.value,
+      commit: acknowledge,
+    };
+    return this.invoke(runUserCode, [value, context], (error, attempts) => this.report('handler', error, topic, partition, message, attempts));
+  }
+
+  async processBatch(
+    topic: string,
+    partition: number,
+    messages: KafkaMessage[],
+    acknowledge: () => void,
+    runUserCode: UserCodeRunner,
+  ): Promise<ProcessOutcome> {
+    const records: KafkaRecord[] = [];
+    const sources: KafkaMessage[] = [];
+    for (const message of messages) {
+      const decoded = this.decode(topic, partition, message);
+      if (decoded.ok) {
+        records.push(decoded.record);
+        sources.push(message);
+      } else {
+        await this.report('deserialization', decoded.error, topic, partition, message, 0);
+      }
+    }
+    if (records.length === 0) return 'done';
+    const context: KafkaBatchContext = {
+      groupId: this.env.groupId,
+      topic,
+      partition,
+      firstOffset: records[0].offset,
+      lastOffset: records[records.length - 1].offset,
+      commit: acknowledge,
+    };
+    return this.invoke(runUserCode, [records, context], async (error, attempts) => {
+      for (const message of sources) await this.report('handler', error, topic, partition, message, attempts);
+    });
+  }
+
+  private async invoke(
+    runUserCode: UserCodeRunner,
+    args: unknown[], onGiveUp: (error: unknown, attempts: number) => Promise<void>): Promise<ProcessOutcome> {
+    const { retry } = this.handler;
+    for (let attempt = 1; ; attempt++) {
+      if (this.env.signal.aborted) return 'aborted';
+      try {
+        await runUserCode(async () => this.handler.source(...args));
+        return 'done';
+      } catch (error) {
+        if (attempt >= retry.attempts) {
+          await onGiveUp(error, attempt);
+          return 'done';
+        }
+        await sleep(backoffDelay(retry, attempt), this.env.signal);
+      }
+    }
+  }
+
+  private decode(topic: string, partition: number, message: KafkaMessage): Decoded {
+    const headers = message.headers ?? {};
+    let key: unknown;
+    try {
+      key = this.handler.keyDeserializer.deserialize(message.key ?? null, { topic, headers });
+    } catch (error) {
+      return { ok: false, error: new DeserializationError('key', error) };
+    }
+    try {
+      const value = this.handler.valueDeserializer.deserialize(message.value ?? null, { topic, headers });
+      return {
+        ok: true,
+        record: { topic, partition, offset: message.offset, key, value, headers, timestamp: message.timestamp },
+      };
+    } catch (error) {
+      return { ok: false, error: new DeserializationError('value', error) };
+    }
+  }
+
+  private report(
+    kind: 'deserialization' | 'handler',
+    error: unknown,
+    topic: string,
+    partition: number,
+    message: KafkaMessage,
+    attempts: number,
+  ): Promise<void> {
+    return this.env.reportFailure({
+      kind,
+      error,
+      groupId: this.env.groupId,
+      handler: this.handler.name,
+      topic,
+      partition,
+      offset: message.offset,
+      key: message.key ?? null,
+      value: message.value ?? null,
+      headers: message.headers ?? {},
+      attempts,
+    });
+  }
+}

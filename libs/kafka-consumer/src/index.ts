@@ -1,0 +1,26 @@
+export { KafkaConsumerModule } from './kafka-consumer.module';
+export { KafkaHandler, KafkaBatchHandler } from './decorators/kafka-handler.decorator';
+export { OnKafkaError } from './decorators/on-kafka-error.decorator';
+export type { KafkaErrorHookOptions } from './decorators/on-kafka-error.decorator';
+export { KafkaConsumerOrchestrator } from './runner/kafka-consumer.orchestrator';
+export { KafkaConsumerConfigError } from './errors/kafka-consumer-config.error';
+export { DeserializationError } from './errors/deserialization.error';
+export { stringDeserializer, jsonDeserializer, bufferDeserializer } from './deserializers/builtin-deserializers';
+export type { Deserializer } from './interfaces/deserializer.interface';
+export type {
+  KafkaHandlerOptions,
+  TopicSubscription,
+  CommitMode,
+  CommitPolicyOptions,
+  OrderingMode,
+  RetryOptions,
+  BuiltinDeserializer,
+} from './interfaces/handler-options.interface';
+export type {
+  KafkaConsumerModuleOptions,
+  ConsumerSettings,
+  HandlerOverrides,
+  AutoOffsetReset,
+} from './interfaces/module-options.interface';
+export type { KafkaRecord, KafkaMessageContext, KafkaBatchContext } from './interfaces/message-context.interface';
+export type { KafkaConsumerFailure, KafkaFailureKind } from './interfaces/consumer-failure.interface';

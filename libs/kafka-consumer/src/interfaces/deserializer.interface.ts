@@ -1,0 +1,6 @@
+import type { IHeaders } from 'kafkajs';
+
+/** Turns the raw bytes of a key or value into what the handler receives (§4.10). */
+export interface Deserializer<T> {
+  deserialize(data: Buffer | null, context: { topic: string; headers: IHeaders }): T;
+}

@@ -1,0 +1,64 @@
+import type { Deserializer } from './deserializer.interface';
+
+/** A topic name, a list of names, or a pattern that also matches topics created later. */
+export type TopicSubscription = string | string[] | RegExp;
+
+export const COMMIT_MODES = ['auto', 'record', 'batch', 'manual'] as const;
+export type CommitMode = (typeof COMMIT_MODES)[number];
+
+export const ORDERING_MODES = ['partition', 'key', 'unordered'] as const;
+export type OrderingMode = (typeof ORDERING_MODES)[number];
+
+export const BUILTIN_DESERIALIZERS = ['string', 'json', 'buffer'] as const;
+export type BuiltinDeserializer = (typeof BUILTIN_DESERIALIZERS)[number];
+
+/**
+ * When the module commits a handler's offsets (§4.6). Every mode commits only
+ * the offset after the last record whose processing finished, never past an
+ * unfinished one.
+ */
+export interface CommitPolicyOptions {
+  mode: CommitMode;
+  /** Wait for the broker to acknowledge each commit before going on (default false). */
+  sync?: boolean;
+  /** `auto`: commit at least this often (default 5000 ms). */
+  intervalMs?: number;
+  /** `auto`: also commit after this many finished records (default: off). */
+  everyRecords?: number;
+}
+
+export interface RetryOptions {
+  /** Attempts in all, the first included (default 3). */
+  attempts?: number;
+  /** Delay before the second attempt (default 100 ms); doubles each time. */
+  initialDelayMs?: number;
+  /** Upper bound for one delay (default 5000 ms). */
+  maxDelayMs?: number;
+}
+
+export interface KafkaHandlerOptions {
+  /** Consumer group; defaults to the module's `groupId`. */
+  groupId?: string;
+  /** Name used for overrides from module config (default `ClassName.methodName`). */
+  name?: string;
+  /** Value deserializer (default `json`). */
+  deserializer?: BuiltinDeserializer | Deserializer<unknown>;
+  /** Key deserializer (default `string`). */
+  keyDeserializer?: BuiltinDeserializer | Deserializer<unknown>;
+  /** Where to start when the group has no committed offset; overrides `autoOffsetReset`. */
+  fromBeginning?: boolean;
+  /** Commit policy (default `record`, async: every finished record's offset + 1, coalesced). */
+  commit?: CommitMode | CommitPolicyOptions;
+  /** Ordering of concurrent work (default `partition`). */
+  ordering?: OrderingMode;
+  /** Records of this handler processed at once (default 1: sequential per partition). */
+  concurrency?: number;
+  /** Retry before giving up on a record. */
+  retry?: RetryOptions;
+}
+
+/** What the decorator stores; `batch` marks a batch handler. */
+export interface KafkaHandlerMetadata extends KafkaHandlerOptions {
+  topics: TopicSubscription;
+  batch: boolean;
+}

@@ -1,0 +1,73 @@
+import type { logLevel, SASLOptions } from 'kafkajs';
+import type { ConnectionOptions } from 'tls';
+import type { CommitMode, CommitPolicyOptions, OrderingMode, RetryOptions } from './handler-options.interface';
+
+export const AUTO_OFFSET_RESET = ['earliest', 'latest'] as const;
+export type AutoOffsetReset = (typeof AUTO_OFFSET_RESET)[number];
+
+/**
+ * Consumer settings, named after the Kafka consumer configuration (§4.5) and
+ * mapped to kafkajs in one place (options/to-kafkajs-config.ts).
+ */
+export interface ConsumerSettings {
+  /** session.timeout.ms (default 30000). */
+  sessionTimeoutMs?: number;
+  /** heartbeat.interval.ms (default 3000); must be below the session timeout. */
+  heartbeatIntervalMs?: number;
+  /** How long the coordinator waits for members to rejoin (default 60000). */
+  rebalanceTimeoutMs?: number;
+  /** fetch.min.bytes (default 1). */
+  fetchMinBytes?: number;
+  /** fetch.max.bytes (default 52428800). */
+  fetchMaxBytes?: number;
+  /** fetch.max.wait.ms (default 500). */
+  fetchMaxWaitMs?: number;
+  /** max.partition.fetch.bytes (default 1048576). */
+  maxPartitionFetchBytes?: number;
+  /** auto.offset.reset: where a group without a committed offset starts (default latest). */
+  autoOffsetReset?: AutoOffsetReset;
+  /** max.poll.records: the most records one batch handler call receives (default 500). */
+  maxPollRecords?: number;
+  /**
+   * max.poll.interval.ms: a record that runs longer stops the heartbeats, so the
+   * group reassigns its partitions as Kafka would (default 300000).
+   */
+  maxPollIntervalMs?: number;
+  /** Partitions of this group processed in parallel by the fetch loop (default 1). */
+  partitionsConsumedConcurrently?: number;
+}
+
+/** Overrides for one handler, by name, from application config. */
+export interface HandlerOverrides {
+  commit?: CommitMode | CommitPolicyOptions;
+  ordering?: OrderingMode;
+  concurrency?: number;
+  retry?: RetryOptions;
+}
+
+export interface KafkaConsumerModuleOptions extends ConsumerSettings {
+  /** bootstrap.servers: a list, or a comma-separated string. Required. */
+  brokers: string[] | string;
+  /** client.id (default `nestjs-kafka-consumer`). */
+  clientId?: string;
+  /** client.rack: lets brokers serve fetches from a replica in the same rack (§4.5.14). */
+  clientRack?: string;
+  /** request.timeout.ms (default 30000). */
+  requestTimeoutMs?: number;
+  /** Connection timeout in ms (default 1000). */
+  connectionTimeoutMs?: number;
+  ssl?: boolean | ConnectionOptions;
+  sasl?: SASLOptions;
+  /** Default consumer group for handlers that name none. */
+  groupId?: string;
+  /** Per-group overrides of the consumer settings above. */
+  groups?: Record<string, ConsumerSettings>;
+  /** Per-handler overrides by handler name (`ClassName.methodName` or the decorator's `name`). */
+  handlers?: Record<string, HandlerOverrides>;
+  /** How often pattern subscriptions look for new matching topics (default 30000 ms). */
+  topicRefreshIntervalMs?: number;
+  /** How long shutdown waits for running handlers before it commits and leaves (default 30000 ms). */
+  shutdownTimeoutMs?: number;
+  /** kafkajs log level (default WARN). */
+  logLevel?: logLevel;
+}

@@ -1,0 +1,103 @@
+/**
+ * Offsets of one partition: which records were handed out, which finished, and
+ * the offset that is safe to commit. Pure; offsets are bigint because Kafka
+ * offsets are int64 and exceed Number.MAX_SAFE_INTEGER.
+ *
+ * Records are begun in fetch order (ascending offsets, possibly with gaps from
+ * compaction or transaction markers) and may finish in any order. The
+ * committable offset is "next offset to read" after the longest finished
+ * prefix: one past the last finished record with nothing unfinished before it.
+ */
+export class PartitionOffsetTracker {
+  /** Begun offsets in order; entries before `head` have been retired. */
+  private readonly begun: bigint[] = [];
+  private head = 0;
+  /** Finished offsets that still wait behind an unfinished one. */
+  private readonly finishedAhead = new Set<bigint>();
+  private highestBegun: bigint | undefined;
+  private watermark: bigint | undefined;
+  private committed: bigint | undefined;
+
+  /**
+   * Registers a record before it is processed. Returns false for an offset at
+   * or below one already begun: a redelivery of work this tracker already
+   * has (after a rebalance re-fetch), which must not run again.
+   */
+  begin(offset: bigint | string): boolean {
+    const value = BigInt(offset);
+    if (this.highestBegun !== undefined && value <= this.highestBegun) return false;
+    if (this.watermark !== undefined && value < this.watermark) return false;
+    this.highestBegun = value;
+    this.begun.push(value);
+    return true;
+  }
+
+  /** Marks a begun record finished; returns whether the committable offset moved. */
+  finish(offset: bigint | string): boolean {
+    const value = BigInt(offset);
+    if (this.head >= this.begun.length || value < this.begun[this.head]) return false;
+    if (value !== this.begun[this.head]) {
+      this.finishedAhead.add(value);
+      return false;
+    }
+    this.retire();
+    while (this.head < this.begun.length && this.finishedAhead.delete(this.begun[this.head])) {
+      this.retire();
+    }
+    this.compact();
+    return true;
+  }
+
+  /** The offset to commit ("next to read"), when it is ahead of the last commit. */
+  pendingCommit(): bigint | undefined {
+    if (this.watermark === undefined) return undefined;
+    if (this.committed !== undefined && this.watermark <= this.committed) return undefined;
+    return this.watermark;
+  }
+
+  /** Records a successful commit. A lower (stale) offset never moves it back. */
+  markCommitted(offset: bigint | string): void {
+    const value = BigInt(offset);
+    if (this.committed === undefined || value > this.committed) this.committed = value;
+  }
+
+  /** Forgets everything and continues from `nextOffset`, e.g. after a seek. */
+  reset(nextOffset?: bigint | string): void {
+    this.begun.length = 0;
+    this.head = 0;
+    this.finishedAhead.clear();
+    this.highestBegun = nextOffset === undefined ? undefined : BigInt(nextOffset) - 1n;
+    this.watermark = undefined;
+    this.committed = undefined;
+  }
+
+  get committedOffset(): bigint | undefined {
+    return this.committed;
+  }
+
+  get committableOffset(): bigint | undefined {
+    return this.watermark;
+  }
+
+  /** Begun and not finished. */
+  get inFlight(): number {
+    return this.begun.length - this.head - this.finishedAhead.size;
+  }
+
+  /** The lowest unfinished offset, if any. */
+  get firstUnfinished(): bigint | undefined {
+    return this.head < this.begun.length ? this.begun[this.head] : undefined;
+  }
+
+  private retire(): void {
+    this.watermark = this.begun[this.head] + 1n;
+    this.head += 1;
+  }
+
+  private compact(): void {
+    if (this.head > 1024 && this.head * 2 > this.begun.length) {
+      this.begun.splice(0, this.head);
+      this.head = 0;
+    }
+  }
+}

@@ -1,0 +1,14 @@
+export interface TopicPartition {
+  topic: string;
+  partition: number;
+}
+
+/** Map key for a topic-partition; a topic name cannot contain a space. */
+export function topicPartitionKey(topic: string, partition: number): string {
+  return `${topic} ${partition}`;
+}
+
+export function parseTopicPartitionKey(key: string): TopicPartition {
+  const space = key.lastIndexOf(' ');
+  return { topic: key.slice(0, space), partition: Number(key.slice(space + 1)) };
+}

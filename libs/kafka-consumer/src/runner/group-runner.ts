@@ -1,0 +1,440 @@
+import type { LoggerService } from '@nestjs/common';
+import type { Admin, Consumer, ConsumerRunConfig, EachBatchPayload, Kafka } from 'kafkajs';
+import { CommitSchedule } from '../commit/commit-schedule';
+import { CommittablePartition, OffsetCommitter, OffsetToCommit } from '../commit/offset-committer';
+import type { BoundMethod } from '../discovery/kafka-handler.explorer';
+import { RecordProcessor, UserCodeRunner } from '../dispatch/record-processor';
+import type { KafkaConsumerFailure } from '../interfaces/consumer-failure.interface';
+import { PartitionOffsetTracker } from '../offsets/partition-offset-tracker';
+import { topicPartitionKey } from '../offsets/topic-partition-key';
+import { ResolvedGroup, ResolvedHandler, ResolvedModuleOptions, matches, routeTopic } from '../options/resolve-options';
+import { toConsumerConfig } from '../options/to-kafkajs-config';
+import { isGenerationError, isRetriableCommitError } from './kafka-errors';
+
+type Handler = ResolvedHandler<BoundMethod>;
+type CommitSender = EachBatchPayload['commitOffsetsIfNecessary'];
+
+interface PartitionState extends CommittablePartition {
+  handler: Handler;
+}
+
+export interface GroupRunnerDeps {
+  kafka: Kafka;
+  admin: Admin;
+  group: ResolvedGroup<BoundMethod>;
+  options: ResolvedModuleOptions;
+  reportFailure: (failure: KafkaConsumerFailure) => Promise<void>;
+  logger: LoggerService;
+}
+
+/**
+ * One kafkajs consumer for one consumer group: subscribes the group's handlers,
+ * follows pattern subscriptions, tracks offsets per partition, commits by each
+ * handler's policy, and shuts down cleanly. kafkajs auto-commit is off: every
+ * commit comes from the offset trackers, so no unfinished record is committed.
+ */
+export class GroupRunner {
+  private consumer: Consumer | undefined;
+  private readonly owned = new Map<string, PartitionState>();
+  private readonly subscribed = new Set<string>();
+  private readonly processors = new Map<string, RecordProcessor>();
+  private readonly schedules = new Map<string, CommitSchedule>();
+  private readonly committer: OffsetCommitter;
+  private readonly abort = new AbortController();
+  private sendCommit: CommitSender | undefined;
+  private inFlight = 0;
+  private idleWaiters: Array<() => void> = [];
+  private stopping = false;
+  private restarting = false;
+  private stopped: Promise<void> | undefined;
+  private refreshTimer: NodeJS.Timeout | undefined;
+  private autoCommitTimer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly deps: GroupRunnerDeps) {
+    const { group, reportFailure } = deps;
+    const env = { groupId: group.groupId, signal: this.abort.signal, reportFailure };
+    for (const handler of group.handlers) {
+      this.processors.set(handler.name, new RecordProcessor(handler, env));
+      this.schedules.set(handler.name, new CommitSchedule(handler.commit, Date.now()));
+    }
+    this.committer = new OffsetCommitter({
+      partitions: () => this.owned,
+      send: (offsets) => this.send(offsets),
+      retry: { attempts: 5, initialDelayMs: 200, maxDelayMs: 5_000 },
+      isRetriable: isRetriableCommitError,
+      onFailure: (error, offsets) => this.onCommitFailure(error, offsets),
+    });
+  }
+
+  get groupId(): string {
+    return this.deps.group.groupId;
+  }
+
+  /** Topic-partitions this member owns now. */
+  assignment(): string[] {
+    return [...this.owned.keys()];
+  }
+
+  /** Connects, subscribes and resolves once the consumer has joined its group. */
+  async start(): Promise<void> {
+    const { kafka, group, options } = this.deps;
+    const { topics, missing } = await this.resolveTopics();
+    if (missing.length > 0) {
+      this.deps.logger.warn?.(`group ${group.groupId}: topics ${missing.join(', ')} do not exist yet; they are subscribed when they appear`);
+    }
+    const consumer = kafka.consumer(toConsumerConfig(group.groupId, group.settings, options));
+    this.consumer = consumer;
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => this.onAssignment(payload.memberAssignment));
+    consumer.on(consumer.events.CRASH, ({ payload }) => this.onCrash(payload.error, payload.restart));
+    await consumer.connect();
+    await this.subscribe(topics, false);
+    await consumer.run(this.runConfig());
+
+    const needsRefresh = missing.length > 0 || group.handlers.some((h) => h.patterns.length > 0);
+    if (needsRefresh) {
+      this.refreshTimer = setInterval(() => void this.refreshTopics(), options.topicRefreshIntervalMs);
+    }
+    const autoIntervals = group.handlers.filter((h) => h.commit.mode === 'auto' && h.commit.intervalMs > 0).map((h) => h.commit.intervalMs);
+    if (autoIntervals.length > 0) {
+      this.autoCommitTimer = setInterval(() => this.commitDueAuto(), Math.max(50, Math.min(...autoIntervals) / 4));
+    }
+  }
+
+  /**
+   * Graceful stop (§4.9): stop fetching, let running handlers finish (bounded),
+   * commit synchronously, leave the group, disconnect. Safe to call twice.
+   */
+  stop(): Promise<void> {
+    this.stopped ??= this.shutdown();
+    return this.stopped;
+  }
+
+  private async shutdown(): Promise<void> {
+    const { logger, options, group } = this.deps;
+    this.stopping = true;
+    clearInterval(this.refreshTimer);
+    clearInterval(this.autoCommitTimer);
+    const consumer = this.consumer;
+    if (!consumer) return;
+    this.pauseAll(consumer);
+    const drained = await this.drain(options.shutdownTimeoutMs);
+    // A record still running past the timeout stays uncommitted; it is redelivered later.
+    this.abort.abort();
+    if (!drained) {
+      logger.error(`group ${group.groupId}: handlers still running after ${options.shutdownTimeoutMs} ms; committing only finished records`);
+    }
+    await this.commitFinal();
+    const left = await withTimeout(consumer.disconnect(), Math.max(options.shutdownTimeoutMs, 5_000));
+    if (!left) logger.error(`group ${group.groupId}: the consumer did not disconnect in time`);
+    this.owned.clear();
+  }
+
+  private runConfig(): ConsumerRunConfig {
+    return {
+      autoCommit: false,
+      // Offsets are resolved record by record, so an interrupted batch is fetched again.
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: this.deps.group.settings.partitionsConsumedConcurrently,
+      eachBatch: (payload) => this.onBatch(payload),
+    };
+  }
+
+  private async onBatch(payload: EachBatchPayload): Promise<void> {
+    this.sendCommit = payload.commitOffsetsIfNecessary;
+    if (this.stopping || this.restarting) return;
+    const { batch } = payload;
+    const key = topicPartitionKey(batch.topic, batch.partition);
+    const state = this.owned.get(key);
+    if (!state) return;
+    this.inFlight += 1;
+    try {
+      if (state.handler.batch) await this.processAsBatches(payload, key, state);
+      else await this.processRecords(payload, key, state);
+    } finally {
+      this.inFlight -= 1;
+      if (this.inFlight === 0) for (const wake of this.idleWaiters.splice(0)) wake();
+    }
+  }
+
+  private async processRecords(payload: EachBatchPayload, key: string, state: PartitionState): Promise<void> {
+    const { batch, resolveOffset } = payload;
+    const processor = this.processors.get(state.handler.name)!;
+    const schedule = this.schedules.get(state.handler.name)!;
+    const runUserCode = this.userCodeRunner(payload);
+    let skipped = false;
+    for (const message of batch.messages) {
+      if (this.batchInterrupted(payload, key)) return;
+      if (!state.tracker.begin(message.offset)) {
+        // Already begun before a rebalance re-fetch: not run twice.
+        resolveOffset(message.offset);
+        skipped = true;
+        continue;
+      }
+      let acknowledged = false;
+      const outcome = await processor.processRecord(batch.topic, batch.partition, message, () => (acknowledged = true), runUserCode);
+      if (outcome === 'aborted') return;
+      this.finish(state, message.offset, acknowledged);
+      resolveOffset(message.offset);
+      if (schedule.recordFinished(acknowledged)) await this.commitByPolicy(state.handler, [key]);
+      await this.heartbeat(payload);
+    }
+    if (schedule.batchFinished(false) || skipped) await this.commitByPolicy(state.handler, [key]);
+  }
+
+  private async processAsBatches(payload: EachBatchPayload, key: string, state: PartitionState): Promise<void> {
+    const { batch, resolveOffset } = payload;
+    const processor = this.processors.get(state.handler.name)!;
+    const schedule = this.schedules.get(state.handler.name)!;
+    const runUserCode = this.userCodeRunner(payload);
+    const fresh = batch.messages.filter((m) => state.tracker.begin(m.offset));
+    const chunkSize = this.deps.group.settings.maxPollRecords;
+    for (let start = 0; start < fresh.length; start += chunkSize) {
+      if (this.batchInterrupted(payload, key)) return;
+      const chunk = fresh.slice(start, start + chunkSize);
+      let acknowledged = false;
+      const outcome = await processor.processBatch(batch.topic, batch.partition, chunk, () => (acknowledged = true), runUserCode);
+      if (outcome === 'aborted') return;
+      let commitNow = false;
+      for (const message of chunk) {
+        this.finish(state, message.offset, acknowledged);
+        commitNow = schedule.recordFinished(acknowledged) || commitNow;
+      }
+      resolveOffset(chunk[chunk.length - 1].offset);
+      if (schedule.batchFinished(acknowledged) || commitNow || state.handler.commit.mode === 'record') {
+        await this.commitByPolicy(state.handler, [key]);
+      }
+      await this.heartbeat(payload);
+    }
+    if (fresh.length < batch.messages.length) {
+      resolveOffset(batch.lastOffset());
+      await this.commitByPolicy(state.handler, [key]);
+    }
+  }
+
+  private finish(state: PartitionState, offset: string, acknowledged: boolean): void {
+    state.tracker.finish(offset);
+    if (state.handler.commit.mode === 'manual' && acknowledged) {
+      const next = BigInt(offset) + 1n;
+      if (state.limit === undefined || next > state.limit) state.limit = next;
+    }
+  }
+
+  private batchInterrupted(payload: EachBatchPayload, key: string): boolean {
+    return this.stopping || this.restarting || !this.owned.has(key) || !payload.isRunning() || payload.isStale();
+  }
+
+  /**
+   * Keeps heartbeats flowing while user code runs, so a slow record does not
+   * cost the membership; past maxPollIntervalMs it stops them, and the group
+   * reassigns the partitions as Kafka does for a stuck poll loop (§4.5.7).
+   */
+  private userCodeRunner(payload: EachBatchPayload): UserCodeRunner {
+    const { heartbeatIntervalMs, maxPollIntervalMs } = this.deps.group.settings;
+    return async (work) => {
+      const startedAt = Date.now();
+      let reported = false;
+      const timer = setInterval(() => {
+        if (Date.now() - startedAt <= maxPollIntervalMs) {
+          payload.heartbeat().catch(() => undefined); // a rebalance shows again at the next heartbeat below
+        } else if (!reported) {
+          reported = true;
+          this.deps.logger.error(`group ${this.groupId}: a record has run longer than maxPollIntervalMs (${maxPollIntervalMs} ms); heartbeats stop so the group can reassign its partitions`);
+        }
+      }, Math.max(100, Math.floor(heartbeatIntervalMs / 2)));
+      try {
+        return await work();
+      } finally {
+        clearInterval(timer);
+      }
+    };
+  }
+
+  /** A heartbeat that reports a rebalance first commits what finished, then lets kafkajs rejoin. */
+  private async heartbeat(payload: EachBatchPayload): Promise<void> {
+    try {
+      await payload.heartbeat();
+    } catch (error) {
+      await this.committer.commit().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  private async commitByPolicy(handler: Handler, keys: string[]): Promise<void> {
+    const commit = this.committer.commit(keys).then(() => this.schedules.get(handler.name)!.committed(Date.now()));
+    if (handler.commit.sync) {
+      await commit.catch(() => undefined); // reported by onCommitFailure; the offsets stay pending
+    } else {
+      commit.catch(() => undefined);
+    }
+  }
+
+  private commitDueAuto(): void {
+    const now = Date.now();
+    for (const handler of this.deps.group.handlers) {
+      if (!this.schedules.get(handler.name)!.due(now)) continue;
+      const keys = [...this.owned].filter(([, s]) => s.handler === handler).map(([k]) => k);
+      void this.commitByPolicy(handler, keys);
+    }
+  }
+
+  /** The last commit before partitions are given up is synchronous (§4.6.4). */
+  private async commitFinal(): Promise<void> {
+    try {
+      await this.committer.commit();
+    } catch {
+      // Reported by onCommitFailure; those records will be delivered again.
+    }
+  }
+
+  private async send(offsets: OffsetToCommit[]): Promise<void> {
+    // kafkajs's consumer.commitOffsets silently does nothing once its runner has
+    // stopped and retries generation errors itself; the batch payload's commit
+    // goes straight to the coordinator with the current generation.
+    if (!this.sendCommit) throw new Error('no batch fetched yet; nothing can be committed');
+    const topics = new Map<string, Array<{ partition: number; offset: string }>>();
+    for (const { topic, partition, offset } of offsets) {
+      const list = topics.get(topic) ?? [];
+      list.push({ partition, offset });
+      topics.set(topic, list);
+    }
+    await this.sendCommit({ topics: [...topics].map(([topic, partitions]) => ({ topic, partitions })) });
+  }
+
+  private onCommitFailure(error: unknown, offsets: OffsetToCommit[]): void {
+    const detail = offsets.map((o) => `${o.topic}[${o.partition}]@${o.offset}`).join(', ');
+    const level = isGenerationError(error) ? 'warn' : 'error';
+    const message = `group ${this.groupId}: commit of ${detail} failed: ${(error as Error)?.message ?? error}`;
+    if (level === 'warn') this.deps.logger.warn?.(`${message} (the group is rebalancing; finished records past the last commit may be delivered again)`);
+    else this.deps.logger.error(message);
+    void this.deps.reportFailure({ kind: 'commit', error, groupId: this.groupId });
+  }
+
+  private onAssignment(assignment: Record<string, number[]>): void {
+    const next = new Set<string>();
+    for (const [topic, partitions] of Object.entries(assignment)) {
+      for (const partition of partitions) next.add(topicPartitionKey(topic, partition));
+    }
+    for (const key of this.owned.keys()) if (!next.has(key)) this.owned.delete(key);
+    for (const [topic, partitions] of Object.entries(assignment)) {
+      const handler = this.route(topic);
+      if (!handler) continue;
+      for (const partition of partitions) {
+        const key = topicPartitionKey(topic, partition);
+        if (this.owned.has(key)) continue; // retained: keep its progress
+        this.owned.set(key, {
+          handler,
+          tracker: new PartitionOffsetTracker(),
+          limit: handler.commit.mode === 'manual' ? 0n : undefined,
+        });
+      }
+    }
+  }
+
+  private onCrash(error: Error, restart: boolean): void {
+    if (this.stopping) return;
+    this.owned.clear(); // a restarted consumer rejoins and refetches from the committed offsets
+    const message = `group ${this.groupId}: consumer crashed (${error?.message})${restart ? '; kafkajs restarts it' : '; it will not restart'}`;
+    this.deps.logger.error(message);
+    void this.deps.reportFailure({ kind: 'consumer', error, groupId: this.groupId });
+  }
+
+  private route(topic: string): Handler | undefined {
+    try {
+      return routeTopic(this.deps.group.handlers, topic);
+    } catch (error) {
+      this.deps.logger.error(`group ${this.groupId}: ${(error as Error).message}; topic ${topic} is not consumed`);
+      return undefined;
+    }
+  }
+
+  /** Topics to subscribe now: explicit ones that exist, and existing matches of patterns. */
+  private async resolveTopics(): Promise<{ topics: string[]; missing: string[] }> {
+    const existing = new Set(await this.deps.admin.listTopics());
+    const topics: string[] = [];
+    const missing: string[] = [];
+    for (const handler of this.deps.group.handlers) {
+      for (const topic of handler.topics) (existing.has(topic) ? topics : missing).push(topic);
+    }
+    const patterned = this.deps.group.handlers.filter((h) => h.patterns.length > 0);
+    for (const topic of [...existing].sort()) {
+      if (topic.startsWith('__') || topics.includes(topic)) continue;
+      if (!patterned.some((h) => h.patterns.some((p) => matches(p, topic)))) continue;
+      routeTopic(this.deps.group.handlers, topic); // throws when two patterns claim it
+      topics.push(topic);
+    }
+    return { topics, missing };
+  }
+
+  /**
+   * kafkajs fixes the subscription when the consumer runs, so following new
+   * topics means a rejoin with the wider subscription, as the Java consumer
+   * does on a metadata change: drain, commit, rejoin.
+   */
+  private async refreshTopics(): Promise<void> {
+    if (this.stopping || this.restarting || !this.consumer) return;
+    let added: string[];
+    try {
+      const { topics } = await this.resolveTopics();
+      added = topics.filter((t) => !this.subscribed.has(t) && this.route(t));
+    } catch (error) {
+      this.deps.logger.error(`group ${this.groupId}: topic refresh failed: ${(error as Error).message}`);
+      return;
+    }
+    if (added.length === 0 || this.stopping) return;
+    this.deps.logger.log?.(`group ${this.groupId}: subscribing to new topics ${added.join(', ')}`);
+    this.restarting = true;
+    try {
+      this.pauseAll(this.consumer);
+      await this.drain(this.deps.options.shutdownTimeoutMs);
+      await this.commitFinal();
+      await this.consumer.stop();
+      this.owned.clear();
+      // Created after this group subscribed: every record in them is new to it.
+      await this.subscribe(added, true);
+      await this.consumer.run(this.runConfig());
+    } catch (error) {
+      this.deps.logger.error(`group ${this.groupId}: could not subscribe to ${added.join(', ')}: ${(error as Error).message}`);
+    } finally {
+      this.restarting = false;
+    }
+  }
+
+  private async subscribe(topics: string[], createdLater: boolean): Promise<void> {
+    const consumer = this.consumer!;
+    const byStart = new Map<boolean, string[]>();
+    for (const topic of topics) {
+      const handler = routeTopic(this.deps.group.handlers, topic)!;
+      const fromBeginning = createdLater || (handler.fromBeginning ?? this.deps.group.settings.autoOffsetReset === 'earliest');
+      byStart.set(fromBeginning, [...(byStart.get(fromBeginning) ?? []), topic]);
+    }
+    for (const [fromBeginning, list] of byStart) {
+      await consumer.subscribe({ topics: list, fromBeginning });
+      for (const topic of list) this.subscribed.add(topic);
+    }
+  }
+
+  private pauseAll(consumer: Consumer): void {
+    const topics = [...this.subscribed].map((topic) => ({ topic }));
+    if (topics.length === 0) return;
+    try {
+      consumer.pause(topics);
+    } catch {
+      // Not running yet: nothing is being fetched.
+    }
+  }
+
+  private drain(timeoutMs: number): Promise<boolean> {
+    if (this.inFlight === 0) return Promise.resolve(true);
+    return withTimeout(new Promise<void>((resolve) => this.idleWaiters.push(resolve)), timeoutMs);
+  }
+}
+
+async function withTimeout(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  try {
+    return await Promise.race([promise.then(() => true), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

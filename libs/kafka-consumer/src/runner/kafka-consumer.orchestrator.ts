@@ -1,0 +1,133 @@
+import {
+  BeforeApplicationShutdown,
+  Inject,
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+  OnModuleInit,
+} from '@nestjs/common';
+import { Admin, Kafka, logLevel as KafkaLogLevel, LogEntry } from 'kafkajs';
+import { DiscoveredErrorHook, KafkaHandlerExplorer, BoundMethod } from '../discovery/kafka-handler.explorer';
+import type { KafkaConsumerFailure } from '../interfaces/consumer-failure.interface';
+import { RESOLVED_MODULE_OPTIONS } from '../kafka-consumer.constants';
+import { ResolvedGroup, ResolvedModuleOptions, resolveGroups } from '../options/resolve-options';
+import { toKafkaConfig } from '../options/to-kafkajs-config';
+import { GroupRunner } from './group-runner';
+
+const SIGNALS: NodeJS.Signals[] = ['SIGTERM', 'SIGINT'];
+
+/**
+ * Discovers handlers at module init (config errors surface there), starts one
+ * runner per group at bootstrap, and stops them before the application shuts
+ * down or on SIGTERM/SIGINT.
+ */
+@Injectable()
+export class KafkaConsumerOrchestrator implements OnModuleInit, OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger('KafkaConsumer');
+  private groups: ResolvedGroup<BoundMethod>[] = [];
+  private errorHooks: DiscoveredErrorHook[] = [];
+  private runners: GroupRunner[] = [];
+  private admin: Admin | undefined;
+  private stopping: Promise<void> | undefined;
+  private othersHandleSignals = false;
+
+  constructor(
+    private readonly explorer: KafkaHandlerExplorer,
+    @Inject(RESOLVED_MODULE_OPTIONS) private readonly options: ResolvedModuleOptions,
+  ) {}
+
+  onModuleInit(): void {
+    const { handlers, errorHooks } = this.explorer.explore();
+    this.groups = resolveGroups(this.options, handlers);
+    this.errorHooks = errorHooks;
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    if (this.groups.length === 0) {
+      this.logger.warn('no @KafkaHandler methods found; no consumer started');
+      return;
+    }
+    const kafka = new Kafka(toKafkaConfig(this.options, () => (entry) => this.logKafka(entry)));
+    this.admin = kafka.admin();
+    await this.admin.connect();
+    this.runners = this.groups.map(
+      (group) =>
+        new GroupRunner({
+          kafka,
+          admin: this.admin!,
+          group,
+          options: this.options,
+          reportFailure: (failure) => this.reportFailure(failure),
+          logger: this.logger,
+        }),
+    );
+    try {
+      await Promise.all(this.runners.map((runner) => runner.start()));
+    } catch (error) {
+      await this.stop();
+      throw error;
+    }
+    this.listenForSignals();
+  }
+
+  beforeApplicationShutdown(): Promise<void> {
+    return this.stop();
+  }
+
+  /** Current assignment per group, as `topic partition` keys. */
+  assignments(): Record<string, string[]> {
+    return Object.fromEntries(this.runners.map((r) => [r.groupId, r.assignment()]));
+  }
+
+  stop(): Promise<void> {
+    for (const signal of SIGNALS) process.removeListener(signal, this.onSignal);
+    this.stopping ??= (async () => {
+      await Promise.all(this.runners.map((runner) => runner.stop()));
+      await this.admin?.disconnect().catch(() => undefined);
+    })();
+    return this.stopping;
+  }
+
+  private async reportFailure(failure: KafkaConsumerFailure): Promise<void> {
+    if (failure.kind === 'deserialization' || failure.kind === 'handler') {
+      const where = `${failure.topic}[${failure.partition}]@${failure.offset}`;
+      const what = failure.kind === 'handler' ? `handler ${failure.handler} failed ${failure.attempts} times` : 'cannot deserialize';
+      this.logger.error(`group ${failure.groupId}: ${what} at ${where}: ${(failure.error as Error)?.message ?? failure.error}`);
+    }
+    for (const hook of this.errorHooks) {
+      if (hook.options.groupId !== undefined && hook.options.groupId !== failure.groupId) continue;
+      try {
+        await hook.invoke(failure);
+      } catch (error) {
+        this.logger.error(`@OnKafkaError hook threw: ${(error as Error)?.message ?? error}`);
+      }
+    }
+  }
+
+  /**
+   * Without app.enableShutdownHooks(), Nest does not react to signals; the
+   * consumers still stop cleanly, then the signal ends the process as usual.
+   */
+  private listenForSignals(): void {
+    this.othersHandleSignals = SIGNALS.some((signal) => process.listenerCount(signal) > 0);
+    for (const signal of SIGNALS) process.once(signal, this.onSignal);
+  }
+
+  private readonly onSignal = (signal: NodeJS.Signals): void => {
+    const othersListen = this.othersHandleSignals || process.listenerCount(signal) > 0;
+    for (const s of SIGNALS) process.removeListener(s, this.onSignal);
+    this.logger.log(`${signal}: stopping Kafka consumers`);
+    void this.stop().finally(() => {
+      if (!othersListen) process.kill(process.pid, signal);
+    });
+  };
+
+  private logKafka({ level, log }: LogEntry): void {
+    const { message, ...extra } = log;
+    const text = `${message} ${JSON.stringify(extra)}`;
+    if (level === KafkaLogLevel.ERROR) this.logger.error(text);
+    else if (level === KafkaLogLevel.WARN) this.logger.warn(text);
+    else if (level === KafkaLogLevel.INFO) this.logger.log(text);
+    else this.logger.debug(text);
+  }
+}

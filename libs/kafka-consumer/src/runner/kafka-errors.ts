@@ -1,0 +1,25 @@
+/** Classifies kafkajs errors for the module's own retry decisions. */
+
+interface KafkaLikeError {
+  type?: string;
+  name?: string;
+  retriable?: boolean;
+  cause?: unknown;
+}
+
+/** The member's generation is over: retrying the same request cannot succeed. */
+const GENERATION_ERRORS = new Set(['REBALANCE_IN_PROGRESS', 'ILLEGAL_GENERATION', 'UNKNOWN_MEMBER_ID', 'FENCED_INSTANCE_ID']);
+
+export function isGenerationError(error: unknown): boolean {
+  const type = (error as KafkaLikeError | null)?.type;
+  return type !== undefined && GENERATION_ERRORS.has(type);
+}
+
+/** Worth another attempt: the coordinator moved or was busy, a request timed out, a connection dropped. */
+export function isRetriableCommitError(error: unknown): boolean {
+  if (isGenerationError(error)) return false;
+  const e = error as KafkaLikeError | null;
+  if (!e) return false;
+  if (e.retriable === true) return true;
+  return ['KafkaJSConnectionError', 'KafkaJSRequestTimeoutError', 'KafkaJSConnectionClosedError'].includes(e.name ?? '');
+}
