@@ -19,3 +19,6 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
 fi
 
 bash tools/mock-broker/build.sh
+
+# The library build (dist/) is what real application processes in the tests load.
+npm run --silent build

@@ -61,16 +61,6 @@ export class PartitionOffsetTracker {
     if (this.committed === undefined || value > this.committed) this.committed = value;
   }
 
-  /** Forgets everything and continues from `nextOffset`, e.g. after a seek. */
-  reset(nextOffset?: bigint | string): void {
-    this.begun.length = 0;
-    this.head = 0;
-    this.finishedAhead.clear();
-    this.highestBegun = nextOffset === undefined ? undefined : BigInt(nextOffset) - 1n;
-    this.watermark = undefined;
-    this.committed = undefined;
-  }
-
   get committedOffset(): bigint | undefined {
     return this.committed;
   }

@@ -1,0 +1,102 @@
+import { PartitionOffsetTracker } from './partition-offset-tracker';
+
+describe('PartitionOffsetTracker', () => {
+  it('commits next-offset-to-read after each record finished in order', () => {
+    const t = new PartitionOffsetTracker();
+    expect(t.pendingCommit()).toBeUndefined();
+    t.begin('0');
+    t.begin('1');
+    expect(t.finish('0')).toBe(true);
+    expect(t.pendingCommit()).toBe(1n);
+    t.finish('1');
+    expect(t.pendingCommit()).toBe(2n);
+  });
+
+  it('never passes an unfinished record when completions arrive out of order', () => {
+    const t = new PartitionOffsetTracker();
+    for (const o of [10, 11, 12, 13]) t.begin(String(o));
+    expect(t.finish('12')).toBe(false);
+    expect(t.finish('11')).toBe(false);
+    expect(t.pendingCommit()).toBeUndefined();
+    expect(t.firstUnfinished).toBe(10n);
+    expect(t.inFlight).toBe(2);
+    t.finish('10');
+    expect(t.pendingCommit()).toBe(13n);
+    expect(t.firstUnfinished).toBe(13n);
+    t.finish('13');
+    expect(t.pendingCommit()).toBe(14n);
+    expect(t.inFlight).toBe(0);
+  });
+
+  it('handles gaps in offsets (compaction, transaction markers)', () => {
+    const t = new PartitionOffsetTracker();
+    t.begin('5');
+    t.begin('9');
+    t.finish('9');
+    expect(t.pendingCommit()).toBeUndefined();
+    t.finish('5');
+    expect(t.pendingCommit()).toBe(10n);
+  });
+
+  it('refuses a redelivered offset it has already begun, finished or not', () => {
+    const t = new PartitionOffsetTracker();
+    expect(t.begin('0')).toBe(true);
+    expect(t.begin('1')).toBe(true);
+    t.finish('0');
+    expect(t.begin('0')).toBe(false);
+    expect(t.begin('1')).toBe(false);
+    expect(t.begin('2')).toBe(true);
+  });
+
+  it('ignores finishing twice or finishing an offset it never began', () => {
+    const t = new PartitionOffsetTracker();
+    t.begin('3');
+    t.finish('3');
+    expect(t.finish('3')).toBe(false);
+    expect(t.finish('1')).toBe(false);
+    expect(t.pendingCommit()).toBe(4n);
+  });
+
+  it('does not let a stale commit acknowledgement move the committed offset back', () => {
+    const t = new PartitionOffsetTracker();
+    for (let o = 0; o < 5; o++) t.begin(String(o));
+    for (let o = 0; o < 5; o++) t.finish(String(o));
+    t.markCommitted('5');
+    t.markCommitted('3');
+    expect(t.committedOffset).toBe(5n);
+    expect(t.pendingCommit()).toBeUndefined();
+  });
+
+  it('keeps int64 offsets beyond Number.MAX_SAFE_INTEGER exact', () => {
+    const t = new PartitionOffsetTracker();
+    const base = 9_223_372_036_854_775_800n;
+    t.begin(String(base));
+    t.begin(String(base + 1n));
+    t.finish(String(base + 1n));
+    t.finish(String(base));
+    expect(t.pendingCommit()).toBe(base + 2n);
+    expect(t.pendingCommit()!.toString()).toBe('9223372036854775802');
+  });
+
+  it('stays correct over long runs with random completion order', () => {
+    const t = new PartitionOffsetTracker();
+    let seed = 7;
+    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const open: number[] = [];
+    let next = 0;
+    const finished = new Set<number>();
+    for (let step = 0; step < 20_000; step++) {
+      if (open.length < 50 && random() < 0.6) {
+        t.begin(String(next));
+        open.push(next++);
+      } else if (open.length > 0) {
+        const [offset] = open.splice(Math.floor(random() * open.length), 1);
+        finished.add(offset);
+        t.finish(String(offset));
+      }
+      let expected = 0;
+      while (finished.has(expected)) expected++;
+      expect(t.pendingCommit() ?? 0n).toBe(BigInt(expected));
+    }
+  });
+});

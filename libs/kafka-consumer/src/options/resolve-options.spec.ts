@@ -1,0 +1,138 @@
+import { KafkaConsumerConfigError } from '../errors/kafka-consumer-config.error';
+import type { KafkaHandlerMetadata } from '../interfaces/handler-options.interface';
+import type { KafkaConsumerModuleOptions } from '../interfaces/module-options.interface';
+import { resolveGroups, resolveModuleOptions, routeTopic } from './resolve-options';
+
+const base: KafkaConsumerModuleOptions = { brokers: ['localhost:9092'], groupId: 'g' };
+const handler = (name: string, metadata: Partial<KafkaHandlerMetadata>) => ({
+  name,
+  metadata: { topics: 'orders', batch: false, ...metadata } as KafkaHandlerMetadata,
+  source: name,
+});
+const groups = (options: Partial<KafkaConsumerModuleOptions>, handlers: Array<ReturnType<typeof handler>>) =>
+  resolveGroups(resolveModuleOptions({ ...base, ...options }), handlers);
+
+function configError(fn: () => unknown): KafkaConsumerConfigError {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof KafkaConsumerConfigError) return error;
+    throw error;
+  }
+  throw new Error('expected a KafkaConsumerConfigError');
+}
+
+describe('resolveModuleOptions', () => {
+  it('applies defaults and accepts a comma-separated broker list', () => {
+    const resolved = resolveModuleOptions({ brokers: 'a:9092, b:9093' });
+    expect(resolved.brokers).toEqual(['a:9092', 'b:9093']);
+    expect(resolved.defaults).toMatchObject({ sessionTimeoutMs: 30000, heartbeatIntervalMs: 3000, autoOffsetReset: 'latest', maxPollRecords: 500 });
+    expect(resolved.clientId).toBe('nestjs-kafka-consumer');
+  });
+
+  it.each([
+    [{ brokers: undefined }, 'brokers', /required/],
+    [{ brokers: [] }, 'brokers', /required/],
+    [{ brokers: ['no-port'] }, 'brokers', /host:port/],
+  ])('rejects missing or malformed brokers %#', (options, option, message) => {
+    const error = configError(() => resolveModuleOptions(options as unknown as KafkaConsumerModuleOptions));
+    expect(error.option).toBe(option);
+    expect(error.message).toMatch(message);
+  });
+
+  it('rejects a heartbeat interval not below the session timeout, naming both', () => {
+    const error = configError(() => resolveModuleOptions({ ...base, sessionTimeoutMs: 6000, heartbeatIntervalMs: 6000 }));
+    expect(error.option).toBe('heartbeatIntervalMs');
+    expect(error.value).toBe(6000);
+    expect(error.message).toMatch(/heartbeatIntervalMs = 6000: must be below sessionTimeoutMs \(6000\)/);
+  });
+
+  it('checks per-group settings against the module defaults', () => {
+    const error = configError(() => resolveModuleOptions({ ...base, heartbeatIntervalMs: 1000, groups: { slow: { sessionTimeoutMs: 900 } } }));
+    expect(error.option).toBe('groups.slow.heartbeatIntervalMs');
+  });
+
+  it.each([
+    ['autoOffsetReset', 'smallest', /earliest, latest/],
+    ['maxPollRecords', 0, /integer ≥ 1/],
+    ['fetchMaxWaitMs', -1, /integer ≥ 0/],
+    ['sessionTimeoutMs', 1.5, /integer/],
+  ])('rejects %s = %p', (option, value, message) => {
+    const error = configError(() => resolveModuleOptions({ ...base, [option]: value }));
+    expect(error.option).toBe(option);
+    expect(error.message).toMatch(message);
+  });
+});
+
+describe('resolveGroups', () => {
+  it('groups handlers by consumer group with the module default', () => {
+    const result = groups({}, [handler('A.a', {}), handler('B.b', { groupId: 'other' })]);
+    expect(result.map((g) => [g.groupId, g.handlers.map((h) => h.name)])).toEqual([
+      ['g', ['A.a']],
+      ['other', ['B.b']],
+    ]);
+    expect(result[0].handlers[0].commit).toEqual({ mode: 'record', sync: false, intervalMs: 0, everyRecords: 0 });
+  });
+
+  it('rejects two handlers of one group claiming the same topic', () => {
+    const error = configError(() => groups({}, [handler('A.a', { topics: ['orders', 'x'] }), handler('B.b', { topics: 'orders' })]));
+    expect(error.option).toBe('handler B.b: topics');
+    expect(error.message).toMatch(/topic "orders" is already claimed by handler A.a in group "g"/);
+  });
+
+  it('allows the same topic in two groups', () => {
+    expect(groups({}, [handler('A.a', { groupId: 'one' }), handler('B.b', { groupId: 'two' })])).toHaveLength(2);
+  });
+
+  it.each([
+    [[], /at least one topic/],
+    ['', /non-empty topic name or a RegExp/],
+    [[''], /non-empty topic name or a RegExp/],
+    [new RegExp(''), /empty RegExp/],
+    ['bad topic!', /1 to 249 characters/],
+  ])('rejects an empty or invalid subscription %p', (topics, message) => {
+    const error = configError(() => groups({}, [handler('A.a', { topics: topics as never })]));
+    expect(error.option).toBe('handler A.a: topics');
+    expect(error.message).toMatch(message);
+  });
+
+  it('rejects unknown commit and ordering names', () => {
+    expect(configError(() => groups({}, [handler('A.a', { commit: 'sometimes' as never })])).message).toMatch(
+      /handler A.a: commit = "sometimes": commit mode must be one of auto, record, batch, manual/,
+    );
+    expect(configError(() => groups({}, [handler('A.a', { ordering: 'random' as never })])).message).toMatch(
+      /handler A.a: ordering = "random": must be one of partition, key, unordered/,
+    );
+    expect(configError(() => groups({}, [handler('A.a', { commit: { mode: 'record', intervalMs: 5 } })])).message).toMatch(/auto.* only/);
+  });
+
+  it('lets application config override a handler\'s commit policy by name, and rejects unknown names', () => {
+    const [group] = groups({ handlers: { 'A.a': { commit: { mode: 'batch', sync: true } } } }, [handler('A.a', { commit: 'record' })]);
+    expect(group.handlers[0].commit).toMatchObject({ mode: 'batch', sync: true });
+    expect(configError(() => groups({ handlers: { 'A.typo': { commit: 'batch' } } }, [handler('A.a', {})])).message).toMatch(/no handler is named "A.typo"/);
+  });
+
+  it('requires a group id somewhere', () => {
+    const error = configError(() => resolveGroups(resolveModuleOptions({ brokers: ['h:1'] }), [handler('A.a', {})]));
+    expect(error.option).toBe('handler A.a: groupId');
+  });
+
+  it('rejects an unknown deserializer', () => {
+    expect(configError(() => groups({}, [handler('A.a', { deserializer: 'xml' as never })])).message).toMatch(/string, json, buffer/);
+  });
+
+  it('rejects per-group settings for a group without handlers', () => {
+    expect(configError(() => groups({ groups: { nobody: { maxPollRecords: 5 } } }, [handler('A.a', {})])).option).toBe('groups.nobody');
+  });
+});
+
+describe('routeTopic', () => {
+  it('prefers an explicit topic over a pattern and rejects two matching patterns', () => {
+    const [group] = groups({}, [handler('A.a', { topics: /^orders/ }), handler('B.b', { topics: 'orders.eu' }), handler('C.c', { topics: /eu$/ })]);
+    expect(routeTopic(group.handlers, 'orders.eu')?.name).toBe('B.b');
+    expect(routeTopic(group.handlers, 'orders.us')?.name).toBe('A.a');
+    expect(routeTopic(group.handlers, 'other')).toBeUndefined();
+    const [twice] = groups({}, [handler('A.a', { topics: /^x/ }), handler('C.c', { topics: /y$/ })]);
+    expect(() => routeTopic(twice.handlers, 'xy')).toThrow(/matches the patterns of two handlers/);
+  });
+});
