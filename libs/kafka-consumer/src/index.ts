@@ -5,6 +5,8 @@ export type { KafkaErrorHookOptions } from './decorators/on-kafka-error.decorato
 export { KafkaConsumerOrchestrator } from './runner/kafka-consumer.orchestrator';
 export { KafkaConsumerConfigError } from './errors/kafka-consumer-config.error';
 export { DeserializationError } from './errors/deserialization.error';
+export { NonRetriableError, RetryLaterError } from './errors/handler-signals.error';
+export { DEAD_LETTER_HEADERS } from './dispatch/dead-letter-publisher';
 export { stringDeserializer, jsonDeserializer, bufferDeserializer } from './deserializers/builtin-deserializers';
 export type { Deserializer } from './interfaces/deserializer.interface';
 export type {

@@ -1,6 +1,7 @@
 import type { KafkaMessage } from 'kafkajs';
 import type { BoundMethod } from '../discovery/kafka-handler.explorer';
 import { DeserializationError } from '../errors/deserialization.error';
+import { NonRetriableError, RetryLaterError } from '../errors/handler-signals.error';
 import type { KafkaConsumerFailure } from '../interfaces/consumer-failure.interface';
 import type { KafkaBatchContext, KafkaMessageContext, KafkaRecord } from '../interfaces/message-context.interface';
 import type { ResolvedHandler } from '../options/resolve-options';
@@ -13,6 +14,8 @@ export interface ProcessingEnvironment {
   /** Aborted on shutdown or revocation: stop retrying, leave the record unfinished. */
   signal: AbortSignal;
   reportFailure(failure: KafkaConsumerFailure): Promise<void>;
+  /** Resolves true once published; false when `signal` aborted first. */
+  publishDeadLetter(topic: string, failure: KafkaConsumerFailure): Promise<boolean>;
 }
 
 /** Runs user code; the caller keeps heartbeats flowing meanwhile. */
@@ -40,10 +43,7 @@ export class RecordProcessor {
     runUserCode: UserCodeRunner,
   ): Promise<ProcessOutcome> {
     const decoded = this.decode(topic, partition, message);
-    if (!decoded.ok) {
-      await this.report('deserialization', decoded.error, topic, partition, message, 0);
-      return 'done';
-    }
+    if (!decoded.ok) return this.giveUp('deserialization', decoded.error, topic, partition, message, 0);
     const { value, ...meta } = decoded.record;
     const context: KafkaMessageContext = {
       ...meta,
@@ -51,7 +51,7 @@ export class RecordProcessor {
       rawValue: message.value,
       commit: acknowledge,
     };
-    return this.invoke(runUserCode, [value, context], (error, attempts) => this.report('handler', error, topic, partition, message, attempts));
+    return this.invoke(runUserCode, [value, context], (error, attempts) => this.giveUp('handler', error, topic, partition, message, attempts));
   }
 
   async processBatch(
@@ -68,8 +68,8 @@ export class RecordProcessor {
       if (decoded.ok) {
         records.push(decoded.record);
         sources.push(message);
-      } else {
-        await this.report('deserialization', decoded.error, topic, partition, message, 0);
+      } else if ((await this.giveUp('deserialization', decoded.error, topic, partition, message, 0)) === 'aborted') {
+        return 'aborted';
       }
     }
     if (records.length === 0) return 'done';
@@ -82,13 +82,18 @@ export class RecordProcessor {
       commit: acknowledge,
     };
     return this.invoke(runUserCode, [records, context], async (error, attempts) => {
-      for (const message of sources) await this.report('handler', error, topic, partition, message, attempts);
+      for (const message of sources) {
+        if ((await this.giveUp('handler', error, topic, partition, message, attempts)) === 'aborted') return 'aborted';
+      }
+      return 'done';
     });
   }
 
   private async invoke(
     runUserCode: UserCodeRunner,
-    args: unknown[], onGiveUp: (error: unknown, attempts: number) => Promise<void>): Promise<ProcessOutcome> {
+    args: unknown[],
+    onGiveUp: (error: unknown, attempts: number) => Promise<ProcessOutcome>,
+  ): Promise<ProcessOutcome> {
     const { retry } = this.handler;
     for (let attempt = 1; ; attempt++) {
       if (this.env.signal.aborted) return 'aborted';
@@ -96,11 +101,9 @@ export class RecordProcessor {
         await runUserCode(async () => this.handler.source(...args));
         return 'done';
       } catch (error) {
-        if (attempt >= retry.attempts) {
-          await onGiveUp(error, attempt);
-          return 'done';
-        }
-        await sleep(backoffDelay(retry, attempt), this.env.signal);
+        if (attempt >= retry.attempts || error instanceof NonRetriableError) return onGiveUp(error, attempt);
+        const delay = error instanceof RetryLaterError ? error.delayMs : backoffDelay(retry, attempt);
+        await sleep(delay, this.env.signal);
       }
     }
   }
@@ -124,15 +127,16 @@ export class RecordProcessor {
     }
   }
 
-  private report(
+  /** Reports the record, then dead-letters it; 'aborted' if shutdown came first. */
+  private async giveUp(
     kind: 'deserialization' | 'handler',
     error: unknown,
     topic: string,
     partition: number,
     message: KafkaMessage,
     attempts: number,
-  ): Promise<void> {
-    return this.env.reportFailure({
+  ): Promise<ProcessOutcome> {
+    const failure: KafkaConsumerFailure = {
       kind,
       error,
       groupId: this.env.groupId,
@@ -144,6 +148,10 @@ export class RecordProcessor {
       value: message.value ?? null,
       headers: message.headers ?? {},
       attempts,
-    });
+    };
+    await this.env.reportFailure(failure);
+    const { deadLetter } = this.handler;
+    if (deadLetter === false) return 'done';
+    return (await this.env.publishDeadLetter(deadLetter.topic ?? `${topic}.DLT`, failure)) ? 'done' : 'aborted';
   }
 }

@@ -55,6 +55,12 @@ export interface KafkaHandlerOptions {
   concurrency?: number;
   /** Retry before giving up on a record. */
   retry?: RetryOptions;
+  /**
+   * Where a record goes when it cannot be deserialized or its handler failed on
+   * every attempt: `<topic>.DLT` by default, or the given topic. `false` only
+   * reports it (log and `@OnKafkaError`) and moves on.
+   */
+  deadLetter?: false | { topic?: string };
 }
 
 /** What the decorator stores; `batch` marks a batch handler. */

@@ -69,6 +69,8 @@ export interface ResolvedHandler<S = unknown> {
   ordering: OrderingMode;
   concurrency: number;
   retry: ResolvedRetry;
+  /** false: report only; otherwise the dead-letter topic (undefined: `<topic>.DLT`). */
+  deadLetter: false | { topic?: string };
   /** Whatever the caller attached (the bound method, for the runtime). */
   source: S;
 }
@@ -95,6 +97,7 @@ export const CONSUMER_DEFAULTS: ResolvedConsumerSettings = {
 
 const DEFAULT_COMMIT: ResolvedCommitPolicy = { mode: 'record', sync: false, intervalMs: 0, everyRecords: 0 };
 const DEFAULT_AUTO_INTERVAL_MS = 5_000;
+const TOPIC_NAME = /^[a-zA-Z0-9._-]{1,249}$/;
 const DEFAULT_RETRY: ResolvedRetry = { attempts: 3, initialDelayMs: 100, maxDelayMs: 5_000 };
 
 const SETTING_MINIMUMS: Record<Exclude<keyof ConsumerSettings, 'autoOffsetReset'>, number> = {
@@ -242,6 +245,7 @@ function resolveHandler<S>(
     ordering: ordering as OrderingMode,
     concurrency: integerAtLeast(at('concurrency'), overrides.concurrency ?? metadata.concurrency ?? 1, 1),
     retry: resolveRetry(at('retry'), { ...metadata.retry, ...overrides.retry }),
+    deadLetter: resolveDeadLetter(at('deadLetter'), metadata.deadLetter),
     source: handler.source,
   };
 }
@@ -260,7 +264,7 @@ function resolveSubscription(option: string, subscription: unknown): { topics: s
       }
       patterns.push(item);
     } else if (typeof item === 'string' && item.trim() !== '') {
-      if (!/^[a-zA-Z0-9._-]{1,249}$/.test(item)) {
+      if (!TOPIC_NAME.test(item)) {
         throw new KafkaConsumerConfigError(option, item, 'a Kafka topic name has 1 to 249 characters among a-z, A-Z, 0-9, ".", "_" and "-"');
       }
       if (!topics.includes(item)) topics.push(item);
@@ -321,6 +325,16 @@ function resolveRetry(option: string, retry: { attempts?: number; initialDelayMs
     throw new KafkaConsumerConfigError(`${option}.maxDelayMs`, resolved.maxDelayMs, `must be at least initialDelayMs (${resolved.initialDelayMs})`);
   }
   return resolved;
+}
+
+function resolveDeadLetter(option: string, deadLetter: unknown): false | { topic?: string } {
+  if (deadLetter === undefined) return {};
+  if (deadLetter === false) return false;
+  const topic = (deadLetter as { topic?: unknown } | null)?.topic;
+  if (deadLetter === null || typeof deadLetter !== 'object' || (topic !== undefined && (typeof topic !== 'string' || !TOPIC_NAME.test(topic)))) {
+    throw new KafkaConsumerConfigError(option, deadLetter, 'must be false or { topic?: a valid topic name }');
+  }
+  return { topic: topic as string | undefined };
 }
 
 function resolveDeserializer(option: string, value: unknown): Deserializer<unknown> {

@@ -3,6 +3,7 @@ import type { Admin, Consumer, ConsumerRunConfig, EachBatchPayload, Kafka } from
 import { CommitSchedule } from '../commit/commit-schedule';
 import { CommittablePartition, OffsetCommitter, OffsetToCommit } from '../commit/offset-committer';
 import type { BoundMethod } from '../discovery/kafka-handler.explorer';
+import { DeadLetterPublisher } from '../dispatch/dead-letter-publisher';
 import { RecordProcessor, UserCodeRunner } from '../dispatch/record-processor';
 import type { KafkaConsumerFailure } from '../interfaces/consumer-failure.interface';
 import { PartitionOffsetTracker } from '../offsets/partition-offset-tracker';
@@ -24,6 +25,7 @@ export interface GroupRunnerDeps {
   group: ResolvedGroup<BoundMethod>;
   options: ResolvedModuleOptions;
   reportFailure: (failure: KafkaConsumerFailure) => Promise<void>;
+  deadLetters: DeadLetterPublisher;
   logger: LoggerService;
 }
 
@@ -51,8 +53,14 @@ export class GroupRunner {
   private autoCommitTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly deps: GroupRunnerDeps) {
-    const { group, reportFailure } = deps;
-    const env = { groupId: group.groupId, signal: this.abort.signal, reportFailure };
+    const { group, reportFailure, deadLetters } = deps;
+    const signal = this.abort.signal;
+    const env = {
+      groupId: group.groupId,
+      signal,
+      reportFailure,
+      publishDeadLetter: (topic: string, failure: KafkaConsumerFailure) => deadLetters.publish(topic, failure, signal),
+    };
     for (const handler of group.handlers) {
       this.processors.set(handler.name, new RecordProcessor(handler, env));
       this.schedules.set(handler.name, new CommitSchedule(handler.commit, Date.now()));

@@ -12,6 +12,7 @@ import type { KafkaConsumerFailure } from '../interfaces/consumer-failure.interf
 import { RESOLVED_MODULE_OPTIONS } from '../kafka-consumer.constants';
 import { ResolvedGroup, ResolvedModuleOptions, resolveGroups } from '../options/resolve-options';
 import { toKafkaConfig } from '../options/to-kafkajs-config';
+import { DeadLetterPublisher } from '../dispatch/dead-letter-publisher';
 import { GroupRunner } from './group-runner';
 
 const SIGNALS: NodeJS.Signals[] = ['SIGTERM', 'SIGINT'];
@@ -28,6 +29,7 @@ export class KafkaConsumerOrchestrator implements OnModuleInit, OnApplicationBoo
   private errorHooks: DiscoveredErrorHook[] = [];
   private runners: GroupRunner[] = [];
   private admin: Admin | undefined;
+  private deadLetters: DeadLetterPublisher | undefined;
   private stopping: Promise<void> | undefined;
   private othersHandleSignals = false;
 
@@ -50,6 +52,7 @@ export class KafkaConsumerOrchestrator implements OnModuleInit, OnApplicationBoo
     const kafka = new Kafka(toKafkaConfig(this.options, () => (entry) => this.logKafka(entry)));
     this.admin = kafka.admin();
     await this.admin.connect();
+    this.deadLetters = new DeadLetterPublisher(kafka, (message) => this.logger.error(message));
     this.runners = this.groups.map(
       (group) =>
         new GroupRunner({
@@ -58,6 +61,7 @@ export class KafkaConsumerOrchestrator implements OnModuleInit, OnApplicationBoo
           group,
           options: this.options,
           reportFailure: (failure) => this.reportFailure(failure),
+          deadLetters: this.deadLetters!,
           logger: this.logger,
         }),
     );
@@ -83,6 +87,7 @@ export class KafkaConsumerOrchestrator implements OnModuleInit, OnApplicationBoo
     for (const signal of SIGNALS) process.removeListener(signal, this.onSignal);
     this.stopping ??= (async () => {
       await Promise.all(this.runners.map((runner) => runner.stop()));
+      await this.deadLetters?.close();
       await this.admin?.disconnect().catch(() => undefined);
     })();
     return this.stopping;

@@ -1,0 +1,85 @@
+import type { IHeaders, Kafka, Producer } from 'kafkajs';
+import type { KafkaConsumerFailure } from '../interfaces/consumer-failure.interface';
+import { backoffDelay, sleep } from '../utils/backoff';
+
+/** Headers added to a dead-lettered record, beside its original headers. */
+export const DEAD_LETTER_HEADERS = {
+  kind: 'dlt-kind',
+  exception: 'dlt-exception',
+  message: 'dlt-exception-message',
+  topic: 'dlt-original-topic',
+  partition: 'dlt-original-partition',
+  offset: 'dlt-original-offset',
+  attempts: 'dlt-attempts',
+  group: 'dlt-group',
+  handler: 'dlt-handler',
+} as const;
+
+export function deadLetterHeaders(failure: KafkaConsumerFailure): IHeaders {
+  const error = failure.error as Error | undefined;
+  return {
+    ...failure.headers,
+    [DEAD_LETTER_HEADERS.kind]: failure.kind,
+    [DEAD_LETTER_HEADERS.exception]: error?.name ?? typeof failure.error,
+    [DEAD_LETTER_HEADERS.message]: error?.message ?? String(failure.error),
+    [DEAD_LETTER_HEADERS.topic]: failure.topic ?? '',
+    [DEAD_LETTER_HEADERS.partition]: String(failure.partition ?? ''),
+    [DEAD_LETTER_HEADERS.offset]: failure.offset ?? '',
+    [DEAD_LETTER_HEADERS.attempts]: String(failure.attempts ?? 0),
+    [DEAD_LETTER_HEADERS.group]: failure.groupId,
+    [DEAD_LETTER_HEADERS.handler]: failure.handler ?? '',
+  };
+}
+
+const PUBLISH_BACKOFF = { initialDelayMs: 200, maxDelayMs: 10_000 };
+
+/**
+ * Writes records that could not be handled to a dead-letter topic: original
+ * key and value bytes, original headers plus the error headers above.
+ */
+export class DeadLetterPublisher {
+  private producer: Promise<Producer> | undefined;
+
+  constructor(
+    private readonly kafka: Kafka,
+    private readonly onError: (message: string) => void,
+  ) {}
+
+  /**
+   * Publishes and resolves true once the broker has it. Keeps retrying while
+   * the dead-letter topic is unreachable (moving on would lose the record);
+   * resolves false only when `signal` aborts (shutdown), leaving the record
+   * uncommitted so it is delivered again.
+   */
+  async publish(topic: string, failure: KafkaConsumerFailure, signal: AbortSignal): Promise<boolean> {
+    for (let attempt = 1; !signal.aborted; attempt++) {
+      try {
+        const producer = await this.connected();
+        await producer.send({
+          topic,
+          messages: [{ key: failure.key ?? null, value: failure.value ?? null, headers: deadLetterHeaders(failure) }],
+        });
+        return true;
+      } catch (error) {
+        this.onError(`cannot publish ${failure.topic}[${failure.partition}]@${failure.offset} to dead-letter topic ${topic} (attempt ${attempt}): ${(error as Error).message}`);
+        await sleep(backoffDelay(PUBLISH_BACKOFF, attempt), signal);
+      }
+    }
+    return false;
+  }
+
+  async close(): Promise<void> {
+    const producer = this.producer;
+    this.producer = undefined;
+    if (producer) await (await producer.catch(() => undefined))?.disconnect().catch(() => undefined);
+  }
+
+  private connected(): Promise<Producer> {
+    if (!this.producer) {
+      const producer = this.kafka.producer();
+      this.producer = producer.connect().then(() => producer);
+      this.producer.catch(() => (this.producer = undefined));
+    }
+    return this.producer;
+  }
+}

@@ -1,0 +1,21 @@
+/**
+ * Errors a handler throws to steer retries. Any other error is retried with the
+ * handler's backoff until its attempts are used up.
+ */
+
+/** Retrying cannot help (invalid data, a business rule): dead-letter the record now. */
+export class NonRetriableError extends Error {
+  override readonly name = 'NonRetriableError';
+}
+
+/** A transient condition: retry after `delayMs` instead of the backoff delay (attempts still count). */
+export class RetryLaterError extends Error {
+  override readonly name = 'RetryLaterError';
+
+  constructor(
+    message: string,
+    readonly delayMs: number,
+  ) {
+    super(message);
+  }
+}
