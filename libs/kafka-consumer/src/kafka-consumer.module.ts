@@ -11,6 +11,7 @@ import {
 import type { KafkaConsumerModuleOptions } from './interfaces/module-options.interface';
 import { resolveModuleOptions } from './options/resolve-options';
 import { KafkaConsumerOrchestrator } from './runner/kafka-consumer.orchestrator';
+import { KafkaConsumerService } from './runner/kafka-consumer.service';
 
 /**
  * Turns `@KafkaHandler` methods into Kafka consumers: one kafkajs consumer per
@@ -21,12 +22,14 @@ import { KafkaConsumerOrchestrator } from './runner/kafka-consumer.orchestrator'
   providers: [
     KafkaHandlerExplorer,
     KafkaConsumerOrchestrator,
+    KafkaConsumerService,
     {
       provide: RESOLVED_MODULE_OPTIONS,
       useFactory: (options: KafkaConsumerModuleOptions) => resolveModuleOptions(options),
       inject: [MODULE_OPTIONS_TOKEN],
     },
   ],
+  exports: [KafkaConsumerService],
 })
 export class KafkaConsumerModule extends ConfigurableModuleClass {
   /** Invalid options throw here, before the application is built. */

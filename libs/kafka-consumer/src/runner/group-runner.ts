@@ -11,6 +11,7 @@ import { topicPartitionKey } from '../offsets/topic-partition-key';
 import { ResolvedGroup, ResolvedHandler, ResolvedModuleOptions, matches, routeTopic } from '../options/resolve-options';
 import { toConsumerConfig } from '../options/to-kafkajs-config';
 import { isGenerationError, isRetriableCommitError } from './kafka-errors';
+import { SeekPosition, resolveSeekPosition } from './seek-position';
 
 type Handler = ResolvedHandler<BoundMethod>;
 type CommitSender = EachBatchPayload['commitOffsetsIfNecessary'];
@@ -81,6 +82,23 @@ export class GroupRunner {
   /** Topic-partitions this member owns now. */
   assignment(): string[] {
     return [...this.owned.keys()];
+  }
+
+  /**
+   * Moves the fetch position of an owned partition (§4.8). Records already
+   * fetched past it are dropped; progress tracking restarts there, so the
+   * replayed records are processed and committed again.
+   */
+  async seek(topic: string, partition: number, position: SeekPosition): Promise<string> {
+    const key = topicPartitionKey(topic, partition);
+    const state = this.owned.get(key);
+    if (!state || !this.consumer) {
+      throw new Error(`group ${this.groupId}: ${topic}[${partition}] is not assigned to this member; it owns ${this.assignment().join(', ') || 'nothing'}`);
+    }
+    const offset = await resolveSeekPosition(this.deps.admin, topic, partition, position);
+    this.consumer.seek({ topic, partition, offset });
+    this.owned.set(key, { handler: state.handler, tracker: new PartitionOffsetTracker(), limit: state.handler.commit.mode === 'manual' ? 0n : undefined });
+    return offset;
   }
 
   /** Connects, subscribes and resolves once the consumer has joined its group. */

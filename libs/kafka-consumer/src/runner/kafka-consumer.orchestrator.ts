@@ -83,6 +83,12 @@ export class KafkaConsumerOrchestrator implements OnModuleInit, OnApplicationBoo
     return Object.fromEntries(this.runners.map((r) => [r.groupId, r.assignment()]));
   }
 
+  runner(groupId: string): GroupRunner {
+    const runner = this.runners.find((r) => r.groupId === groupId);
+    if (!runner) throw new Error(`no running consumer group "${groupId}"; running: ${this.runners.map((r) => r.groupId).join(', ') || 'none'}`);
+    return runner;
+  }
+
   stop(): Promise<void> {
     for (const signal of SIGNALS) process.removeListener(signal, this.onSignal);
     this.stopping ??= (async () => {

@@ -1,0 +1,19 @@
+import { Injectable } from '@nestjs/common';
+import { KafkaConsumerOrchestrator } from './kafka-consumer.orchestrator';
+import type { SeekPosition } from './seek-position';
+
+/** Operations on running consumer groups, for application code (replay, recovery). */
+@Injectable()
+export class KafkaConsumerService {
+  constructor(private readonly orchestrator: KafkaConsumerOrchestrator) {}
+
+  /** Partitions each group owns on this instance, as `topic partition` keys. */
+  assignments(): Record<string, string[]> {
+    return this.orchestrator.assignments();
+  }
+
+  /** Seeks an owned partition of a running group; returns the offset it will read next. */
+  async seek(groupId: string, topic: string, partition: number, position: SeekPosition): Promise<string> {
+    return this.orchestrator.runner(groupId).seek(topic, partition, position);
+  }
+}

@@ -1,0 +1,23 @@
+import type { Admin } from 'kafkajs';
+
+/** Where to seek: an offset, the log start or end, or the first record at or after a timestamp (ms). */
+export type SeekPosition = 'beginning' | 'end' | { offset: string | number | bigint } | { timestamp: number };
+
+export async function resolveSeekPosition(admin: Admin, topic: string, partition: number, position: SeekPosition): Promise<string> {
+  if (position === 'beginning' || position === 'end') {
+    const offsets = await admin.fetchTopicOffsets(topic);
+    const entry = offsets.find((o) => o.partition === partition);
+    if (!entry) throw new Error(`${topic} has no partition ${partition}`);
+    return position === 'beginning' ? entry.low : entry.high;
+  }
+  if ('offset' in position) {
+    const offset = String(position.offset);
+    if (!/^\d+$/.test(offset)) throw new Error(`seek offset must be a non-negative integer, got ${offset}`);
+    return offset;
+  }
+  if (!Number.isFinite(position.timestamp)) throw new Error(`seek timestamp must be milliseconds since the epoch, got ${position.timestamp}`);
+  const offsets = await admin.fetchTopicOffsetsByTimestamp(topic, position.timestamp);
+  const entry = offsets.find((o) => o.partition === partition);
+  if (!entry) throw new Error(`${topic} has no partition ${partition}`);
+  return entry.offset;
+}
