@@ -4,6 +4,15 @@ export { OnKafkaError } from './decorators/on-kafka-error.decorator';
 export type { KafkaErrorHookOptions } from './decorators/on-kafka-error.decorator';
 export { KafkaConsumerService } from './runner/kafka-consumer.service';
 export type { SeekPosition } from './runner/seek-position';
+export {
+  RangeAssignor,
+  RoundRobinAssignor,
+  StickyAssignor,
+  CooperativeStickyAssignor,
+  createStickyAssignor,
+  createCooperativeStickyAssignor,
+} from './assignors/kafka-assigners';
+export { StickyMemberState } from './assignors/sticky-member-state';
 export { KafkaConsumerConfigError } from './errors/kafka-consumer-config.error';
 export { DeserializationError } from './errors/deserialization.error';
 export { NonRetriableError, RetryLaterError } from './errors/handler-signals.error';
@@ -24,6 +33,7 @@ export type {
   ConsumerSettings,
   HandlerOverrides,
   AutoOffsetReset,
+  AssignmentStrategy,
 } from './interfaces/module-options.interface';
 export type { KafkaRecord, KafkaMessageContext, KafkaBatchContext } from './interfaces/message-context.interface';
 export type { KafkaConsumerFailure, KafkaFailureKind } from './interfaces/consumer-failure.interface';

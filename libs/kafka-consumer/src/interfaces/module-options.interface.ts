@@ -2,6 +2,9 @@ import type { logLevel, SASLOptions } from 'kafkajs';
 import type { ConnectionOptions } from 'tls';
 import type { CommitMode, CommitPolicyOptions, OrderingMode, RetryOptions } from './handler-options.interface';
 
+export const ASSIGNMENT_STRATEGIES = ['range', 'roundrobin', 'sticky', 'cooperative-sticky'] as const;
+export type AssignmentStrategy = (typeof ASSIGNMENT_STRATEGIES)[number];
+
 export const AUTO_OFFSET_RESET = ['earliest', 'latest'] as const;
 export type AutoOffsetReset = (typeof AUTO_OFFSET_RESET)[number];
 
@@ -33,6 +36,8 @@ export interface ConsumerSettings {
    * group reassigns its partitions as Kafka would (default 300000).
    */
   maxPollIntervalMs?: number;
+  /** partition.assignment.strategy (§4.5.12, default `cooperative-sticky`). */
+  assignmentStrategy?: AssignmentStrategy;
   /** Partitions of this group processed in parallel by the fetch loop (default 1). */
   partitionsConsumedConcurrently?: number;
 }

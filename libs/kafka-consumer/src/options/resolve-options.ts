@@ -11,6 +11,7 @@ import {
   OrderingMode,
 } from '../interfaces/handler-options.interface';
 import {
+  ASSIGNMENT_STRATEGIES,
   AUTO_OFFSET_RESET,
   AutoOffsetReset,
   ConsumerSettings,
@@ -90,6 +91,7 @@ export const CONSUMER_DEFAULTS: ResolvedConsumerSettings = {
   fetchMaxWaitMs: 500,
   maxPartitionFetchBytes: 1_048_576,
   autoOffsetReset: 'latest',
+  assignmentStrategy: 'cooperative-sticky',
   maxPollRecords: 500,
   maxPollIntervalMs: 300_000,
   partitionsConsumedConcurrently: 1,
@@ -100,7 +102,7 @@ const DEFAULT_AUTO_INTERVAL_MS = 5_000;
 const TOPIC_NAME = /^[a-zA-Z0-9._-]{1,249}$/;
 const DEFAULT_RETRY: ResolvedRetry = { attempts: 3, initialDelayMs: 100, maxDelayMs: 5_000 };
 
-const SETTING_MINIMUMS: Record<Exclude<keyof ConsumerSettings, 'autoOffsetReset'>, number> = {
+const SETTING_MINIMUMS: Record<Exclude<keyof ConsumerSettings, 'autoOffsetReset' | 'assignmentStrategy'>, number> = {
   sessionTimeoutMs: 1,
   heartbeatIntervalMs: 1,
   rebalanceTimeoutMs: 1,
@@ -359,6 +361,12 @@ function resolveSettings(prefix: string, base: ResolvedConsumerSettings, setting
       throw new KafkaConsumerConfigError(prefix + 'autoOffsetReset', settings.autoOffsetReset, `must be one of ${AUTO_OFFSET_RESET.join(', ')}`);
     }
     resolved.autoOffsetReset = settings.autoOffsetReset as AutoOffsetReset;
+  }
+  if (settings.assignmentStrategy !== undefined) {
+    if (!ASSIGNMENT_STRATEGIES.includes(settings.assignmentStrategy)) {
+      throw new KafkaConsumerConfigError(prefix + 'assignmentStrategy', settings.assignmentStrategy, `must be one of ${ASSIGNMENT_STRATEGIES.join(', ')}`);
+    }
+    resolved.assignmentStrategy = settings.assignmentStrategy;
   }
   if (resolved.heartbeatIntervalMs >= resolved.sessionTimeoutMs) {
     throw new KafkaConsumerConfigError(

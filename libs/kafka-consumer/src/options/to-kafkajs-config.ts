@@ -1,4 +1,7 @@
-import { ConsumerConfig, KafkaConfig, logLevel } from 'kafkajs';
+import { ConsumerConfig, KafkaConfig, logLevel, PartitionAssigner } from 'kafkajs';
+import { createCooperativeStickyAssignor, createStickyAssignor, RangeAssignor, RoundRobinAssignor } from '../assignors/kafka-assigners';
+import type { StickyMemberState } from '../assignors/sticky-member-state';
+import type { AssignmentStrategy } from '../interfaces/module-options.interface';
 import type { ResolvedConsumerSettings, ResolvedModuleOptions } from './resolve-options';
 
 /** Kafka configuration names → kafkajs client config. */
@@ -20,9 +23,11 @@ export function toConsumerConfig(
   groupId: string,
   settings: ResolvedConsumerSettings,
   options: Pick<ResolvedModuleOptions, 'clientRack'>,
+  stickyState: StickyMemberState,
 ): ConsumerConfig {
   return {
     groupId,
+    partitionAssigners: [assignerFor(settings.assignmentStrategy, stickyState)],
     sessionTimeout: settings.sessionTimeoutMs,
     heartbeatInterval: settings.heartbeatIntervalMs,
     rebalanceTimeout: settings.rebalanceTimeoutMs,
@@ -34,4 +39,18 @@ export function toConsumerConfig(
     // Subscribing must not create topics as a side effect.
     allowAutoTopicCreation: false,
   };
+}
+
+/** Sticky strategies carry this member's current assignment into the next join. */
+function assignerFor(strategy: AssignmentStrategy, stickyState: StickyMemberState): PartitionAssigner {
+  switch (strategy) {
+    case 'range':
+      return RangeAssignor;
+    case 'roundrobin':
+      return RoundRobinAssignor;
+    case 'sticky':
+      return createStickyAssignor(stickyState);
+    case 'cooperative-sticky':
+      return createCooperativeStickyAssignor(stickyState);
+  }
 }

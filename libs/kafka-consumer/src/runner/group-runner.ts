@@ -2,6 +2,7 @@ import type { LoggerService } from '@nestjs/common';
 import type { Admin, Consumer, ConsumerRunConfig, EachBatchPayload, Kafka } from 'kafkajs';
 import { CommitSchedule } from '../commit/commit-schedule';
 import { CommittablePartition, OffsetCommitter, OffsetToCommit } from '../commit/offset-committer';
+import { StickyMemberState } from '../assignors/sticky-member-state';
 import type { BoundMethod } from '../discovery/kafka-handler.explorer';
 import { DeadLetterPublisher } from '../dispatch/dead-letter-publisher';
 import { RecordProcessor, UserCodeRunner } from '../dispatch/record-processor';
@@ -44,6 +45,7 @@ export class GroupRunner {
   private readonly schedules = new Map<string, CommitSchedule>();
   private readonly committer: OffsetCommitter;
   private readonly abort = new AbortController();
+  private readonly stickyState = new StickyMemberState();
   private sendCommit: CommitSender | undefined;
   private inFlight = 0;
   private idleWaiters: Array<() => void> = [];
@@ -108,9 +110,12 @@ export class GroupRunner {
     if (missing.length > 0) {
       this.deps.logger.warn?.(`group ${group.groupId}: topics ${missing.join(', ')} do not exist yet; they are subscribed when they appear`);
     }
-    const consumer = kafka.consumer(toConsumerConfig(group.groupId, group.settings, options));
+    const consumer = kafka.consumer(toConsumerConfig(group.groupId, group.settings, options, this.stickyState));
     this.consumer = consumer;
-    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => this.onAssignment(payload.memberAssignment));
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+      this.stickyState.update(payload.memberAssignment);
+      this.onAssignment(payload.memberAssignment);
+    });
     consumer.on(consumer.events.CRASH, ({ payload }) => this.onCrash(payload.error, payload.restart));
     await consumer.connect();
     await this.subscribe(topics, false);

@@ -1,0 +1,137 @@
+import { AssignerProtocol } from 'kafkajs';
+import type { Assigner, Cluster, GroupMember, GroupMemberAssignment, Logger, PartitionAssigner } from 'kafkajs';
+import { compareStrings } from './assignment-helpers';
+import type { AssignFn, Assignment, GroupMemberSubscription, TopicPartitionCounts } from './assignment.types';
+import { rangeAssign } from './range';
+import { roundRobinAssign } from './round-robin';
+import { stickyAssign } from './sticky';
+import { decodeStickyUserData, encodeStickyUserData, StickyMemberState } from './sticky-member-state';
+
+// Version 0 of the subscription/assignment wire format: a Java leader reading v1+ would expect
+// fields (owned partitions, generation) that kafkajs cannot encode.
+const WIRE_VERSION = 0;
+
+interface DecodedMember {
+  memberId: string;
+  topics: string[];
+  userData: Buffer | null;
+}
+
+type AssignerConfig = Parameters<PartitionAssigner>[0];
+
+export const RangeAssignor: PartitionAssigner = (config) => createAssigner('range', config, plain(rangeAssign));
+
+export const RoundRobinAssignor: PartitionAssigner = (config) =>
+  createAssigner('roundrobin', config, plain(roundRobinAssign));
+
+/**
+ * Sticky assignor reporting `state.current` to the leader on every join. The runtime keeps `state`
+ * up to date after each join (see StickyMemberState); one state per consumer, never shared.
+ */
+export function createStickyAssignor(state: StickyMemberState = new StickyMemberState()): PartitionAssigner {
+  return (config) => stickyAssigner('sticky', config, state);
+}
+
+/**
+ * Same assignment as sticky under its own protocol name. kafkajs only rebalances eagerly (every
+ * member gives up everything on rejoin), so the two-phase revocation of Java's cooperative-sticky
+ * does not apply; this is not wire-compatible with Java's cooperative-sticky, so do not mix them.
+ */
+export function createCooperativeStickyAssignor(state: StickyMemberState = new StickyMemberState()): PartitionAssigner {
+  return (config) => stickyAssigner('cooperative-sticky', config, state);
+}
+
+/** kafkajs-compatible without a hook: fresh state per consumer (sticky only via the leader's memory). */
+export const StickyAssignor: PartitionAssigner = (config) => createStickyAssignor()(config);
+export const CooperativeStickyAssignor: PartitionAssigner = (config) => createCooperativeStickyAssignor()(config);
+
+function plain(assign: AssignFn) {
+  return (members: DecodedMember[], counts: TopicPartitionCounts) =>
+    assign(members.map(({ memberId, topics }) => ({ memberId, topics })), counts);
+}
+
+function stickyAssigner(name: string, config: AssignerConfig, state: StickyMemberState): Assigner {
+  // What this process last assigned as leader: a fallback for members that send no sticky data
+  // (runtime not feeding its state), which keeps a stable leader sticky. Real claims outrank it.
+  let lastAssigned: Assignment = {};
+  const assign = (members: DecodedMember[], counts: TopicPartitionCounts) => {
+    const subscriptions = members.map(({ memberId, topics, userData }): GroupMemberSubscription => {
+      const data = decodeStickyUserData(userData);
+      if (data) return { memberId, topics, previous: data.assignment, generation: data.generation };
+      const remembered = Object.hasOwn(lastAssigned, memberId) ? lastAssigned[memberId] : undefined;
+      return { memberId, topics, previous: remembered };
+    });
+    lastAssigned = stickyAssign(subscriptions, counts);
+    return lastAssigned;
+  };
+  const userData = () =>
+    state.generation < 0
+      ? Buffer.alloc(0)
+      : encodeStickyUserData({ assignment: state.current, generation: state.generation });
+  return createAssigner(name, config, assign, userData);
+}
+
+function createAssigner(
+  name: string,
+  { cluster, logger }: AssignerConfig,
+  assign: (members: DecodedMember[], counts: TopicPartitionCounts) => Assignment,
+  userData: () => Buffer = () => Buffer.alloc(0),
+): Assigner {
+  return {
+    name,
+    version: WIRE_VERSION,
+    protocol({ topics }) {
+      const metadata = AssignerProtocol.MemberMetadata.encode({ version: WIRE_VERSION, topics, userData: userData() });
+      return { name, metadata };
+    },
+    // `topics` is only the leader's own subscription; each member's comes from its metadata.
+    async assign({ members }): Promise<GroupMemberAssignment[]> {
+      const decoded = members.map((m) => decodeMember(m, logger));
+      const topics = [...new Set(decoded.flatMap((m) => m.topics))].sort(compareStrings);
+      const result = assign(decoded, await loadPartitionCounts(cluster, topics, logger));
+      return Object.entries(result).map(([memberId, assignment]) => ({
+        memberId,
+        memberAssignment: AssignerProtocol.MemberAssignment.encode({
+          version: WIRE_VERSION,
+          assignment,
+          userData: Buffer.alloc(0),
+        }),
+      }));
+    },
+  };
+}
+
+function decodeMember({ memberId, memberMetadata }: GroupMember, logger?: Logger): DecodedMember {
+  try {
+    const metadata = AssignerProtocol.MemberMetadata.decode(memberMetadata);
+    const topics = (metadata?.topics ?? []).filter((t): t is string => typeof t === 'string');
+    return { memberId, topics, userData: metadata?.userData ?? null };
+  } catch (error) {
+    logger?.warn('Unreadable member metadata; the member gets no partitions', { memberId, error: String(error) });
+    return { memberId, topics: [], userData: null };
+  }
+}
+
+/**
+ * The leader's cluster only tracks its own topics; members may subscribe to others (regex or
+ * per-handler subscriptions), so fetch metadata for those before counting their partitions.
+ */
+async function loadPartitionCounts(cluster: Cluster, topics: string[], logger?: Logger): Promise<TopicPartitionCounts> {
+  const count = (topic: string) => {
+    try {
+      return cluster.findTopicPartitionMetadata(topic).reduce((n, p) => Math.max(n, p.partitionId + 1), 0);
+    } catch {
+      return 0; // metadata not loaded at all
+    }
+  };
+  for (const topic of topics.filter((t) => count(t) === 0)) {
+    if (typeof cluster.addMultipleTargetTopics !== 'function') break;
+    try {
+      // One at a time: kafkajs rolls back the whole batch when any topic is unknown.
+      await cluster.addMultipleTargetTopics([topic]);
+    } catch (error) {
+      logger?.warn('No metadata for a subscribed topic; it gets no assignment', { topic, error: String(error) });
+    }
+  }
+  return Object.fromEntries(topics.map((t) => [t, count(t)]));
+}
