@@ -13,7 +13,6 @@ import {
 import {
   ASSIGNMENT_STRATEGIES,
   AUTO_OFFSET_RESET,
-  AutoOffsetReset,
   ConsumerSettings,
   KafkaConsumerModuleOptions,
 } from '../interfaces/module-options.interface';
@@ -229,10 +228,7 @@ function resolveHandler<S>(
   requireNonEmptyString(at('groupId'), groupId);
 
   const { topics, patterns } = resolveSubscription(at('topics'), metadata.topics);
-  const ordering = metadata.ordering === undefined && overrides.ordering === undefined ? 'partition' : overrides.ordering ?? metadata.ordering;
-  if (!ORDERING_MODES.includes(ordering as OrderingMode)) {
-    throw new KafkaConsumerConfigError(at('ordering'), ordering, `must be one of ${ORDERING_MODES.join(', ')}`);
-  }
+  const ordering = oneOf(at('ordering'), overrides.ordering ?? metadata.ordering ?? 'partition', ORDERING_MODES);
 
   return {
     name,
@@ -244,7 +240,7 @@ function resolveHandler<S>(
     valueDeserializer: resolveDeserializer(at('deserializer'), metadata.deserializer ?? 'json'),
     keyDeserializer: resolveDeserializer(at('keyDeserializer'), metadata.keyDeserializer ?? 'string'),
     commit: resolveCommitPolicy(at('commit'), overrides.commit ?? metadata.commit),
-    ordering: ordering as OrderingMode,
+    ordering,
     concurrency: integerAtLeast(at('concurrency'), overrides.concurrency ?? metadata.concurrency ?? 1, 1),
     retry: resolveRetry(at('retry'), { ...metadata.retry, ...overrides.retry }),
     deadLetter: resolveDeadLetter(at('deadLetter'), metadata.deadLetter),
@@ -357,16 +353,10 @@ function resolveSettings(prefix: string, base: ResolvedConsumerSettings, setting
     if (value !== undefined) resolved[key] = integerAtLeast(prefix + key, value, SETTING_MINIMUMS[key]);
   }
   if (settings.autoOffsetReset !== undefined) {
-    if (!AUTO_OFFSET_RESET.includes(settings.autoOffsetReset)) {
-      throw new KafkaConsumerConfigError(prefix + 'autoOffsetReset', settings.autoOffsetReset, `must be one of ${AUTO_OFFSET_RESET.join(', ')}`);
-    }
-    resolved.autoOffsetReset = settings.autoOffsetReset as AutoOffsetReset;
+    resolved.autoOffsetReset = oneOf(prefix + 'autoOffsetReset', settings.autoOffsetReset, AUTO_OFFSET_RESET);
   }
   if (settings.assignmentStrategy !== undefined) {
-    if (!ASSIGNMENT_STRATEGIES.includes(settings.assignmentStrategy)) {
-      throw new KafkaConsumerConfigError(prefix + 'assignmentStrategy', settings.assignmentStrategy, `must be one of ${ASSIGNMENT_STRATEGIES.join(', ')}`);
-    }
-    resolved.assignmentStrategy = settings.assignmentStrategy;
+    resolved.assignmentStrategy = oneOf(prefix + 'assignmentStrategy', settings.assignmentStrategy, ASSIGNMENT_STRATEGIES);
   }
   if (resolved.heartbeatIntervalMs >= resolved.sessionTimeoutMs) {
     throw new KafkaConsumerConfigError(
@@ -395,6 +385,13 @@ function resolveBrokers(brokers: unknown): string[] {
     }
   }
   return list as string[];
+}
+
+function oneOf<T extends string>(option: string, value: unknown, allowed: readonly T[]): T {
+  if (!allowed.includes(value as T)) {
+    throw new KafkaConsumerConfigError(option, value, `must be one of ${allowed.join(', ')}`);
+  }
+  return value as T;
 }
 
 function requireNonEmptyString(option: string, value: unknown): void {

@@ -99,7 +99,7 @@ export class GroupRunner {
     }
     const offset = await resolveSeekPosition(this.deps.admin, topic, partition, position);
     this.consumer.seek({ topic, partition, offset });
-    this.owned.set(key, { handler: state.handler, tracker: new PartitionOffsetTracker(), limit: state.handler.commit.mode === 'manual' ? 0n : undefined });
+    this.owned.set(key, freshPartitionState(state.handler));
     return offset;
   }
 
@@ -352,11 +352,7 @@ export class GroupRunner {
       for (const partition of partitions) {
         const key = topicPartitionKey(topic, partition);
         if (this.owned.has(key)) continue; // retained: keep its progress
-        this.owned.set(key, {
-          handler,
-          tracker: new PartitionOffsetTracker(),
-          limit: handler.commit.mode === 'manual' ? 0n : undefined,
-        });
+        this.owned.set(key, freshPartitionState(handler));
       }
     }
   }
@@ -458,6 +454,11 @@ export class GroupRunner {
     if (this.inFlight === 0) return Promise.resolve(true);
     return withTimeout(new Promise<void>((resolve) => this.idleWaiters.push(resolve)), timeoutMs);
   }
+}
+
+/** No progress yet; a manual handler commits nothing until it acknowledges. */
+function freshPartitionState(handler: Handler): PartitionState {
+  return { handler, tracker: new PartitionOffsetTracker(), limit: handler.commit.mode === 'manual' ? 0n : undefined };
 }
 
 async function withTimeout(promise: Promise<unknown>, ms: number): Promise<boolean> {
