@@ -1,0 +1,238 @@
+/**
+ * One measured consumer, run as its own Node process by run.ts (so its peak
+ * RSS is its own). Usage: node child.js '<ChildConfig as JSON>'.
+ *
+ * It consumes a pre-filled topic with a fresh group from the beginning, times
+ * from the first record handed to consumer code until `total` records have
+ * finished, reports a ChildResult over IPC and exits.
+ */
+import 'reflect-metadata';
+import { Controller, Injectable, Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { EventPattern, MicroserviceOptions, Transport } from '@nestjs/microservices';
+import { Kafka, logLevel } from 'kafkajs';
+import { performance } from 'perf_hooks';
+import { setTimeout as sleep } from 'timers/promises';
+import { KafkaConsumerModule, KafkaHandler } from '../libs/kafka-consumer/src';
+import { ChildConfig, ChildMessage, FETCH, GROUP, MB } from './settings';
+
+const config = JSON.parse(process.argv[2] ?? '{}') as ChildConfig;
+
+/** Counts finished records; the clock starts at the first record consumer code sees. */
+class Meter {
+  count = 0;
+  private firstAt = 0;
+  private rssAtFirst = 0;
+  private finished = false;
+
+  constructor(
+    private readonly total: number,
+    private readonly onDone: (message: ChildMessage) => void,
+  ) {}
+
+  /** Consumer code got its first record(s). */
+  started(): void {
+    if (this.firstAt !== 0) return;
+    this.firstAt = performance.now();
+    this.rssAtFirst = process.memoryUsage.rss();
+  }
+
+  done(records: number): void {
+    this.count += records;
+    if (this.count < this.total || this.finished) return;
+    this.finished = true;
+    const seconds = (performance.now() - this.firstAt) / 1000;
+    const rssAtEnd = process.memoryUsage.rss();
+    // Started with --expose-gc: what is still reachable once the run is over (a leak shows here).
+    (globalThis as { gc?: () => void }).gc?.();
+    const heapAfterGc = process.memoryUsage().heapUsed;
+    this.onDone({
+      type: 'result',
+      row: config.row,
+      records: this.count,
+      seconds,
+      msgsPerSec: this.count / seconds,
+      startupMs: Math.round(this.firstAt),
+      rssAtFirstRecordMB: this.rssAtFirst / MB,
+      rssAtEndMB: rssAtEnd / MB,
+      heapUsedAfterGcMB: heapAfterGc / MB,
+      // Linux reports ru_maxrss in kilobytes.
+      peakRssMB: process.resourceUsage().maxRSS / 1024,
+    });
+  }
+}
+
+type Stop = () => Promise<unknown>;
+
+async function main(): Promise<void> {
+  let stop: Stop = async () => undefined;
+  const meter = new Meter(config.total, (message) => void finish(message, () => stop()));
+  setTimeout(() => {
+    void finish({ type: 'error', row: config.row, message: `timed out after ${config.timeoutMs} ms with ${meter.count} of ${config.total} records` }, () => stop(), 2);
+  }, config.timeoutMs).unref();
+  switch (config.kind) {
+    case 'kafkajs-batch':
+    case 'kafkajs-message':
+      stop = await runKafkajs(meter);
+      break;
+    case 'module':
+      stop = await runModule(meter);
+      break;
+    case 'nest':
+      stop = await runNestTransport(meter);
+      break;
+    default:
+      throw new Error(`unknown consumer kind ${String(config.kind)}`);
+  }
+}
+
+/** Raw kafkajs: the ceiling (eachBatch, no-op) or eachMessage with partitionsConsumedConcurrently. */
+async function runKafkajs(meter: Meter): Promise<Stop> {
+  const kafka = new Kafka({ brokers: config.brokers, clientId: `bench-${config.row}`, logLevel: logLevel.ERROR });
+  const consumer = kafka.consumer({ groupId: config.groupId, ...GROUP, ...FETCH });
+  await consumer.connect();
+  await consumer.subscribe({ topics: [config.topic], fromBeginning: true });
+  const ioMs = config.ioMs;
+  if (config.kind === 'kafkajs-batch') {
+    // Defaults otherwise: eachBatchAutoResolve and autoCommit on.
+    await consumer.run({
+      partitionsConsumedConcurrently: config.partitionsConsumedConcurrently ?? 1,
+      eachBatch: async ({ batch }) => {
+        meter.started();
+        meter.done(batch.messages.length);
+      },
+    });
+  } else {
+    await consumer.run({
+      partitionsConsumedConcurrently: config.partitionsConsumedConcurrently ?? 1,
+      eachMessage: async () => {
+        meter.started();
+        if (ioMs > 0) await sleep(ioMs);
+        meter.done(1);
+      },
+    });
+  }
+  return () => consumer.disconnect();
+}
+
+/** Our module: one @KafkaHandler, settings mapped from the same FETCH/GROUP values. */
+async function runModule(meter: Meter): Promise<Stop> {
+  const ioMs = config.ioMs;
+
+  @Injectable()
+  class NoopHandler {
+    @KafkaHandler(config.topic, {
+      groupId: config.groupId,
+      deserializer: 'buffer',
+      fromBeginning: true,
+      concurrency: config.concurrency,
+      ordering: config.ordering,
+    })
+    handle(): void {
+      meter.started();
+      meter.done(1);
+    }
+  }
+
+  @Injectable()
+  class IoHandler {
+    @KafkaHandler(config.topic, {
+      groupId: config.groupId,
+      deserializer: 'buffer',
+      fromBeginning: true,
+      concurrency: config.concurrency,
+      ordering: config.ordering,
+    })
+    async handle(): Promise<void> {
+      meter.started();
+      await sleep(ioMs);
+      meter.done(1);
+    }
+  }
+
+  @Module({
+    imports: [
+      KafkaConsumerModule.forRoot({
+        brokers: config.brokers,
+        clientId: `bench-${config.row}`,
+        sessionTimeoutMs: GROUP.sessionTimeout,
+        heartbeatIntervalMs: GROUP.heartbeatInterval,
+        rebalanceTimeoutMs: GROUP.rebalanceTimeout,
+        fetchMinBytes: FETCH.minBytes,
+        fetchMaxBytes: FETCH.maxBytes,
+        fetchMaxWaitMs: FETCH.maxWaitTimeInMs,
+        maxPartitionFetchBytes: FETCH.maxBytesPerPartition,
+        autoOffsetReset: 'earliest',
+        shutdownTimeoutMs: 5_000,
+        logLevel: logLevel.ERROR,
+      }),
+    ],
+    providers: [ioMs > 0 ? IoHandler : NoopHandler],
+  })
+  class BenchModule {}
+
+  const app = await NestFactory.createApplicationContext(BenchModule, { logger: ['error', 'warn'] });
+  return () => app.close();
+}
+
+/** The NestJS built-in Kafka transport: a Transport.KAFKA microservice with an @EventPattern handler. */
+async function runNestTransport(meter: Meter): Promise<Stop> {
+  const ioMs = config.ioMs;
+
+  @Controller()
+  class NoopController {
+    @EventPattern(config.topic)
+    handle(): void {
+      meter.started();
+      meter.done(1);
+    }
+  }
+
+  @Controller()
+  class IoController {
+    @EventPattern(config.topic)
+    async handle(): Promise<void> {
+      meter.started();
+      await sleep(ioMs);
+      meter.done(1);
+    }
+  }
+
+  @Module({ controllers: [ioMs > 0 ? IoController : NoopController] })
+  class BenchModule {}
+
+  const app = await NestFactory.createMicroservice<MicroserviceOptions>(BenchModule, {
+    transport: Transport.KAFKA,
+    options: {
+      client: { brokers: config.brokers, clientId: `bench-${config.row}`, logLevel: logLevel.ERROR },
+      consumer: { groupId: config.groupId, ...GROUP, ...FETCH },
+      // Nest appends '-server' to the group id by default; the group is fresh either way.
+      postfixId: '',
+      subscribe: { fromBeginning: true },
+      run: { partitionsConsumedConcurrently: config.partitionsConsumedConcurrently ?? 1 },
+    },
+    logger: ['error', 'warn'],
+  });
+  await app.listen();
+  return () => app.close();
+}
+
+let finishing = false;
+async function finish(message: ChildMessage, stop: Stop, code = 0): Promise<void> {
+  if (finishing) return;
+  finishing = true;
+  process.send?.(message);
+  // Leave the group politely, but never let a slow disconnect hold the run.
+  await Promise.race([stop().catch(() => undefined), sleep(5_000)]);
+  process.exit(code);
+}
+
+// The orchestrator died: do not linger.
+process.on('disconnect', () => process.exit(1));
+process.on('unhandledRejection', (error) => {
+  void finish({ type: 'error', row: config.row, message: `unhandled rejection: ${(error as Error)?.stack ?? error}` }, async () => undefined, 1);
+});
+
+main().catch((error: unknown) => {
+  void finish({ type: 'error', row: config.row, message: (error as Error)?.stack ?? String(error) }, async () => undefined, 1);
+});
