@@ -76,7 +76,7 @@ export class KafkaTestKit {
       imports: [KafkaConsumerModule.forRoot({ brokers: this.brokers, ...FAST_CONSUMER, ...options }), ...imports],
       providers,
     }).compile();
-    app.useLogger(['error']);
+    app.useLogger(process.env.TEST_LOG ? ['error', 'warn', 'log', 'debug'] : ['error']);
     this.apps.push(app);
     return app;
   }

@@ -2,6 +2,8 @@ export { KafkaConsumerModule } from './kafka-consumer.module';
 export { KafkaHandler, KafkaBatchHandler } from './decorators/kafka-handler.decorator';
 export { OnKafkaError } from './decorators/on-kafka-error.decorator';
 export type { KafkaErrorHookOptions } from './decorators/on-kafka-error.decorator';
+export { OnPartitionsAssigned, OnPartitionsRevoked, OnPartitionsLost } from './decorators/rebalance-hooks.decorator';
+export type { RebalanceContext, RebalanceHookOptions, TopicPartition } from './interfaces/rebalance.interface';
 export { KafkaConsumerService } from './runner/kafka-consumer.service';
 export type { SeekPosition } from './runner/seek-position';
 export {

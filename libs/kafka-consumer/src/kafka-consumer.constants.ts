@@ -1,3 +1,4 @@
 export const KAFKA_HANDLER_METADATA = 'nestjs-kafka-consumer:handler';
 export const KAFKA_ERROR_HOOK_METADATA = 'nestjs-kafka-consumer:error-hook';
 export const RESOLVED_MODULE_OPTIONS = Symbol('nestjs-kafka-consumer:resolved-options');
+export const KAFKA_REBALANCE_HOOK_METADATA = 'nestjs-kafka-consumer:rebalance-hook';

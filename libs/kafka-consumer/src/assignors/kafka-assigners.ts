@@ -4,6 +4,7 @@ import { compareStrings } from './assignment-helpers';
 import type { AssignFn, Assignment, GroupMemberSubscription, TopicPartitionCounts } from './assignment.types';
 import { rangeAssign } from './range';
 import { roundRobinAssign } from './round-robin';
+import { withholdMovingPartitions } from './cooperative';
 import { stickyAssign } from './sticky';
 import { decodeStickyUserData, encodeStickyUserData, StickyMemberState } from './sticky-member-state';
 
@@ -33,9 +34,11 @@ export function createStickyAssignor(state: StickyMemberState = new StickyMember
 }
 
 /**
- * Same assignment as sticky under its own protocol name. kafkajs only rebalances eagerly (every
- * member gives up everything on rejoin), so the two-phase revocation of Java's cooperative-sticky
- * does not apply; this is not wire-compatible with Java's cooperative-sticky, so do not mix them.
+ * The sticky target reached in two rounds (§4.1.2): in the first, a partition moving away from a
+ * live member that still claims it is assigned to nobody; the old owner revokes it and joins
+ * again, and the second round gives it to its new owner. The module's runner does the revoking
+ * and the second join; kafkajs itself still rejoins eagerly. Not wire-compatible with Java's
+ * cooperative-sticky (which uses subscription v1+ owned partitions), so do not mix the two.
  */
 export function createCooperativeStickyAssignor(state: StickyMemberState = new StickyMemberState()): PartitionAssigner {
   return (config) => stickyAssigner('cooperative-sticky', config, state);
@@ -61,7 +64,8 @@ function stickyAssigner(name: string, config: AssignerConfig, state: StickyMembe
       const remembered = Object.hasOwn(lastAssigned, memberId) ? lastAssigned[memberId] : undefined;
       return { memberId, topics, previous: remembered };
     });
-    lastAssigned = stickyAssign(subscriptions, counts);
+    const target = stickyAssign(subscriptions, counts);
+    lastAssigned = name === 'cooperative-sticky' ? withholdMovingPartitions(subscriptions, target) : target;
     return lastAssigned;
   };
   const userData = () =>

@@ -1,8 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
 import type { KafkaErrorHookOptions } from '../decorators/on-kafka-error.decorator';
+import type { RebalanceHookMetadata } from '../decorators/rebalance-hooks.decorator';
 import type { KafkaHandlerMetadata } from '../interfaces/handler-options.interface';
-import { KAFKA_ERROR_HOOK_METADATA, KAFKA_HANDLER_METADATA } from '../kafka-consumer.constants';
+import { KAFKA_ERROR_HOOK_METADATA, KAFKA_HANDLER_METADATA, KAFKA_REBALANCE_HOOK_METADATA } from '../kafka-consumer.constants';
 
 /** A decorated method bound to its provider instance. */
 export type BoundMethod = (...args: unknown[]) => unknown;
@@ -18,6 +19,12 @@ export interface DiscoveredErrorHook {
   invoke: BoundMethod;
 }
 
+export interface DiscoveredRebalanceHook {
+  name: string;
+  options: RebalanceHookMetadata;
+  invoke: BoundMethod;
+}
+
 /** Finds decorated methods on providers and controllers. Reads metadata only; no I/O. */
 @Injectable()
 export class KafkaHandlerExplorer {
@@ -27,9 +34,10 @@ export class KafkaHandlerExplorer {
     private readonly reflector: Reflector,
   ) {}
 
-  explore(): { handlers: DiscoveredHandler[]; errorHooks: DiscoveredErrorHook[] } {
+  explore(): { handlers: DiscoveredHandler[]; errorHooks: DiscoveredErrorHook[]; rebalanceHooks: DiscoveredRebalanceHook[] } {
     const handlers: DiscoveredHandler[] = [];
     const errorHooks: DiscoveredErrorHook[] = [];
+    const rebalanceHooks: DiscoveredRebalanceHook[] = [];
     const wrappers = [...this.discovery.getProviders(), ...this.discovery.getControllers()];
     const seen = new Set<object>();
     for (const wrapper of wrappers) {
@@ -48,8 +56,10 @@ export class KafkaHandlerExplorer {
         }
         const hook = this.reflector.get<KafkaErrorHookOptions | undefined>(KAFKA_ERROR_HOOK_METADATA, method);
         if (hook) errorHooks.push({ options: hook, invoke: bound });
+        const rebalance = this.reflector.get<RebalanceHookMetadata | undefined>(KAFKA_REBALANCE_HOOK_METADATA, method);
+        if (rebalance) rebalanceHooks.push({ name: `${instance.constructor.name}.${methodName}`, options: rebalance, invoke: bound });
       }
     }
-    return { handlers, errorHooks };
+    return { handlers, errorHooks, rebalanceHooks };
   }
 }

@@ -5,6 +5,7 @@ import { NonRetriableError, RetryLaterError } from '../errors/handler-signals.er
 import type { KafkaConsumerFailure } from '../interfaces/consumer-failure.interface';
 import type { KafkaBatchContext, KafkaMessageContext, KafkaRecord } from '../interfaces/message-context.interface';
 import type { ResolvedHandler } from '../options/resolve-options';
+import type { SeekPosition } from '../runner/seek-position';
 import { backoffDelay, sleep } from '../utils/backoff';
 
 export type ProcessOutcome = 'done' | 'aborted';
@@ -16,6 +17,8 @@ export interface ProcessingEnvironment {
   reportFailure(failure: KafkaConsumerFailure): Promise<void>;
   /** Resolves true once published; false when `signal` aborted first. */
   publishDeadLetter(topic: string, failure: KafkaConsumerFailure): Promise<boolean>;
+  /** Moves a partition's fetch position; resolves to the offset read next. */
+  seek(topic: string, partition: number, position: SeekPosition): Promise<string>;
 }
 
 /** Runs user code; the caller keeps heartbeats flowing meanwhile. */
@@ -50,6 +53,7 @@ export class RecordProcessor {
       groupId: this.env.groupId,
       rawValue: message.value,
       commit: acknowledge,
+      seek: (position) => this.env.seek(topic, partition, position),
     };
     return this.invoke(runUserCode, [value, context], (error, attempts) => this.giveUp('handler', error, topic, partition, message, attempts));
   }
@@ -80,6 +84,7 @@ export class RecordProcessor {
       firstOffset: records[0].offset,
       lastOffset: records[records.length - 1].offset,
       commit: acknowledge,
+      seek: (position) => this.env.seek(topic, partition, position),
     };
     return this.invoke(runUserCode, [records, context], async (error, attempts) => {
       for (const message of sources) {

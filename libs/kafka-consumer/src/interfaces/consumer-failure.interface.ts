@@ -1,6 +1,6 @@
 import type { IHeaders } from 'kafkajs';
 
-export type KafkaFailureKind = 'deserialization' | 'handler' | 'commit' | 'consumer';
+export type KafkaFailureKind = 'deserialization' | 'handler' | 'commit' | 'consumer' | 'rebalance-hook';
 
 /** Something the module could not do, with what is needed to find or replay it. */
 export interface KafkaConsumerFailure {

@@ -1,4 +1,5 @@
 import type { IHeaders } from 'kafkajs';
+import type { SeekPosition } from '../runner/seek-position';
 
 /** One consumed record, deserialized. Offsets are strings: Kafka offsets are int64. */
 export interface KafkaRecord<V = unknown, K = unknown> {
@@ -22,6 +23,12 @@ export interface KafkaMessageContext<K = unknown> extends Omit<KafkaRecord<unkno
    * for commit; the commit is sent as soon as the handler returns.
    */
   commit(): void;
+  /**
+   * Moves this partition's fetch position (§4.8): the records after this one in
+   * the current fetch are dropped and reading goes on from the new position.
+   * Resolves to the offset read next.
+   */
+  seek(position: SeekPosition): Promise<string>;
 }
 
 /** Second argument of a batch handler: the records of one fetch from one partition. */
@@ -33,4 +40,6 @@ export interface KafkaBatchContext {
   lastOffset: string;
   /** Manual commit mode: commit the whole batch as soon as the handler returns. */
   commit(): void;
+  /** Moves this partition's fetch position, as KafkaMessageContext.seek. */
+  seek(position: SeekPosition): Promise<string>;
 }

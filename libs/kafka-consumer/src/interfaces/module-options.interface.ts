@@ -38,6 +38,12 @@ export interface ConsumerSettings {
   maxPollIntervalMs?: number;
   /** partition.assignment.strategy (§4.5.12, default `cooperative-sticky`). */
   assignmentStrategy?: AssignmentStrategy;
+  /**
+   * group.instance.id (§4.5.15): makes this member static. It does not leave the
+   * group on shutdown, so a restart within sessionTimeoutMs gets the same
+   * partitions without a rebalance. Each live member needs its own id.
+   */
+  groupInstanceId?: string;
   /** Partitions of this group processed in parallel by the fetch loop (default 1). */
   partitionsConsumedConcurrently?: number;
 }

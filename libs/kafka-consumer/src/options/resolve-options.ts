@@ -22,7 +22,7 @@ import {
  * kafkajs. Every error names the option, its value and the rule.
  */
 
-export type ResolvedConsumerSettings = Required<ConsumerSettings>;
+export type ResolvedConsumerSettings = Required<Omit<ConsumerSettings, 'groupInstanceId'>> & { groupInstanceId?: string };
 
 export interface ResolvedCommitPolicy {
   mode: CommitMode;
@@ -101,7 +101,7 @@ const DEFAULT_AUTO_INTERVAL_MS = 5_000;
 const TOPIC_NAME = /^[a-zA-Z0-9._-]{1,249}$/;
 const DEFAULT_RETRY: ResolvedRetry = { attempts: 3, initialDelayMs: 100, maxDelayMs: 5_000 };
 
-const SETTING_MINIMUMS: Record<Exclude<keyof ConsumerSettings, 'autoOffsetReset' | 'assignmentStrategy'>, number> = {
+const SETTING_MINIMUMS: Record<Exclude<keyof ConsumerSettings, 'autoOffsetReset' | 'assignmentStrategy' | 'groupInstanceId'>, number> = {
   sessionTimeoutMs: 1,
   heartbeatIntervalMs: 1,
   rebalanceTimeoutMs: 1,
@@ -357,6 +357,12 @@ function resolveSettings(prefix: string, base: ResolvedConsumerSettings, setting
   }
   if (settings.assignmentStrategy !== undefined) {
     resolved.assignmentStrategy = oneOf(prefix + 'assignmentStrategy', settings.assignmentStrategy, ASSIGNMENT_STRATEGIES);
+  }
+  if (settings.groupInstanceId !== undefined) {
+    if (typeof settings.groupInstanceId !== 'string' || !TOPIC_NAME.test(settings.groupInstanceId)) {
+      throw new KafkaConsumerConfigError(prefix + 'groupInstanceId', settings.groupInstanceId, 'must be 1-249 characters of a-z, A-Z, 0-9, ".", "_" or "-", unique per member of the group (e.g. the pod name)');
+    }
+    resolved.groupInstanceId = settings.groupInstanceId;
   }
   if (resolved.heartbeatIntervalMs >= resolved.sessionTimeoutMs) {
     throw new KafkaConsumerConfigError(

@@ -1,6 +1,7 @@
 import { ConsumerConfig, KafkaConfig, logLevel, PartitionAssigner } from 'kafkajs';
 import { createCooperativeStickyAssignor, createStickyAssignor, RangeAssignor, RoundRobinAssignor } from '../assignors/kafka-assigners';
 import type { StickyMemberState } from '../assignors/sticky-member-state';
+import { ConsumerGroupExtension, withExtension } from '../kafkajs/consumer-group-extension';
 import type { AssignmentStrategy } from '../interfaces/module-options.interface';
 import type { ResolvedConsumerSettings, ResolvedModuleOptions } from './resolve-options';
 
@@ -24,10 +25,13 @@ export function toConsumerConfig(
   settings: ResolvedConsumerSettings,
   options: Pick<ResolvedModuleOptions, 'clientRack'>,
   stickyState: StickyMemberState,
+  extension?: ConsumerGroupExtension,
 ): ConsumerConfig {
+  const assigner = assignerFor(settings.assignmentStrategy, stickyState);
   return {
     groupId,
-    partitionAssigners: [assignerFor(settings.assignmentStrategy, stickyState)],
+    // The extension rides on the assigner: kafkajs keeps assigners on its ConsumerGroup.
+    partitionAssigners: [extension ? (config) => withExtension(assigner(config), extension) : assigner],
     sessionTimeout: settings.sessionTimeoutMs,
     heartbeatInterval: settings.heartbeatIntervalMs,
     rebalanceTimeout: settings.rebalanceTimeoutMs,

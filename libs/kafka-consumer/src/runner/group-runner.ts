@@ -3,15 +3,18 @@ import type { Admin, Consumer, ConsumerRunConfig, EachBatchPayload, Kafka } from
 import { CommitSchedule } from '../commit/commit-schedule';
 import { CommittablePartition, OffsetCommitter, OffsetToCommit } from '../commit/offset-committer';
 import { StickyMemberState } from '../assignors/sticky-member-state';
-import type { BoundMethod } from '../discovery/kafka-handler.explorer';
+import { revokedPartitions } from '../assignors/cooperative';
+import type { BoundMethod, DiscoveredRebalanceHook } from '../discovery/kafka-handler.explorer';
 import { DeadLetterPublisher } from '../dispatch/dead-letter-publisher';
 import { RecordProcessor, UserCodeRunner } from '../dispatch/record-processor';
 import type { KafkaConsumerFailure } from '../interfaces/consumer-failure.interface';
+import type { RebalanceContext, RebalanceHookKind, TopicPartition } from '../interfaces/rebalance.interface';
+import { ConsumerGroupExtension, installConsumerGroupExtension, JoinedGroup } from '../kafkajs/consumer-group-extension';
 import { PartitionOffsetTracker } from '../offsets/partition-offset-tracker';
-import { topicPartitionKey } from '../offsets/topic-partition-key';
+import { parseTopicPartitionKey, topicPartitionKey } from '../offsets/topic-partition-key';
 import { ResolvedGroup, ResolvedHandler, ResolvedModuleOptions, matches, routeTopic } from '../options/resolve-options';
 import { toConsumerConfig } from '../options/to-kafkajs-config';
-import { isGenerationError, isRetriableCommitError } from './kafka-errors';
+import { isFencedError, isGenerationError, isRetriableCommitError } from './kafka-errors';
 import { SeekPosition, resolveSeekPosition } from './seek-position';
 
 type Handler = ResolvedHandler<BoundMethod>;
@@ -28,6 +31,8 @@ export interface GroupRunnerDeps {
   options: ResolvedModuleOptions;
   reportFailure: (failure: KafkaConsumerFailure) => Promise<void>;
   deadLetters: DeadLetterPublisher;
+  /** This group's @OnPartitionsAssigned/Revoked/Lost methods. */
+  rebalanceHooks: DiscoveredRebalanceHook[];
   logger: LoggerService;
 }
 
@@ -54,6 +59,9 @@ export class GroupRunner {
   private stopped: Promise<void> | undefined;
   private refreshTimer: NodeJS.Timeout | undefined;
   private autoCommitTimer: NodeJS.Timeout | undefined;
+  private joined: JoinedGroup = { memberId: '', generationId: -1, assignment: {} };
+  /** A commit learned that this generation is over; the batch loop hands it to kafkajs to rejoin. */
+  private generationEnded: unknown;
 
   constructor(private readonly deps: GroupRunnerDeps) {
     const { group, reportFailure, deadLetters } = deps;
@@ -63,6 +71,7 @@ export class GroupRunner {
       signal,
       reportFailure,
       publishDeadLetter: (topic: string, failure: KafkaConsumerFailure) => deadLetters.publish(topic, failure, signal),
+      seek: (topic: string, partition: number, position: SeekPosition) => this.seek(topic, partition, position),
     };
     for (const handler of group.handlers) {
       this.processors.set(handler.name, new RecordProcessor(handler, env));
@@ -110,12 +119,19 @@ export class GroupRunner {
     if (missing.length > 0) {
       this.deps.logger.warn?.(`group ${group.groupId}: topics ${missing.join(', ')} do not exist yet; they are subscribed when they appear`);
     }
-    const consumer = kafka.consumer(toConsumerConfig(group.groupId, group.settings, options, this.stickyState));
-    this.consumer = consumer;
-    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
-      this.stickyState.update(payload.memberAssignment);
-      this.onAssignment(payload.memberAssignment);
+    installConsumerGroupExtension();
+    const extension: ConsumerGroupExtension = {
+      groupInstanceId: group.settings.groupInstanceId,
+      heartbeatIntervalMs: group.settings.heartbeatIntervalMs,
+      beforeJoin: (memberLost) => this.beforeJoin(memberLost),
+      afterJoin: (joined) => this.afterJoin(joined),
+    };
+    const consumer = kafka.consumer({
+      ...toConsumerConfig(group.groupId, group.settings, options, this.stickyState, extension),
+      // A fenced static member must stop: restarting would fence the other one in turn.
+      retry: { restartOnFailure: async (error) => !isFencedError(error) },
     });
+    this.consumer = consumer;
     consumer.on(consumer.events.CRASH, ({ payload }) => this.onCrash(payload.error, payload.restart));
     await consumer.connect();
     await this.subscribe(topics, false);
@@ -155,6 +171,8 @@ export class GroupRunner {
       logger.error(`group ${group.groupId}: handlers still running after ${options.shutdownTimeoutMs} ms; committing only finished records`);
     }
     await this.commitFinal();
+    // As Java's close(): every owned partition is given up, after its final commit.
+    await this.runHooks('revoked', [...this.owned.keys()]);
     const left = await withTimeout(consumer.disconnect(), Math.max(options.shutdownTimeoutMs, 5_000));
     if (!left) logger.error(`group ${group.groupId}: the consumer did not disconnect in time`);
     this.owned.clear();
@@ -282,6 +300,12 @@ export class GroupRunner {
 
   /** A heartbeat that reports a rebalance first commits what finished, then lets kafkajs rejoin. */
   private async heartbeat(payload: EachBatchPayload): Promise<void> {
+    if (this.generationEnded !== undefined) {
+      // Rejoin now rather than at the next heartbeat: work done meanwhile could not be committed.
+      const error = this.generationEnded;
+      this.generationEnded = undefined;
+      throw error;
+    }
     try {
       await payload.heartbeat();
     } catch (error) {
@@ -334,33 +358,99 @@ export class GroupRunner {
   private onCommitFailure(error: unknown, offsets: OffsetToCommit[]): void {
     const detail = offsets.map((o) => `${o.topic}[${o.partition}]@${o.offset}`).join(', ');
     const level = isGenerationError(error) ? 'warn' : 'error';
+    if (level === 'warn' && !this.stopping) this.generationEnded = error;
     const message = `group ${this.groupId}: commit of ${detail} failed: ${(error as Error)?.message ?? error}`;
     if (level === 'warn') this.deps.logger.warn?.(`${message} (the group is rebalancing; finished records past the last commit may be delivered again)`);
     else this.deps.logger.error(message);
     void this.deps.reportFailure({ kind: 'commit', error, groupId: this.groupId });
   }
 
-  private onAssignment(assignment: Record<string, number[]>): void {
-    const next = new Set<string>();
-    for (const [topic, partitions] of Object.entries(assignment)) {
-      for (const partition of partitions) next.add(topicPartitionKey(topic, partition));
+  /**
+   * Before kafkajs (re)joins. Its runner has already stopped every batch, so no
+   * record is in flight. A member the coordinator forgot has lost its
+   * partitions: another member may own them, so nothing is committed for them.
+   * Otherwise the finished offsets are committed while this generation is still
+   * valid (real Kafka accepts this; the mock refuses commits during a join).
+   */
+  private async beforeJoin(memberLost: boolean): Promise<void> {
+    if (this.stopping || this.restarting || this.owned.size === 0) return;
+    if (memberLost) {
+      await this.losePartitions('the coordinator no longer knows this member (session expired or fenced)');
+      return;
     }
-    for (const key of this.owned.keys()) if (!next.has(key)) this.owned.delete(key);
-    for (const [topic, partitions] of Object.entries(assignment)) {
+    await this.committer.commit().catch(() => undefined); // reported by onCommitFailure
+  }
+
+  /**
+   * After each join: hand out the change. Only partitions that moved reach the
+   * hooks; retained partitions keep their trackers, so records already begun
+   * are not run again when kafkajs re-fetches them from the committed offset.
+   * With cooperative-sticky, a revoked partition was withheld from its new
+   * owner: commit it now (the group is stable), run the hook, and join again so
+   * the next round hands it over (§4.1.2).
+   */
+  private async afterJoin(joined: JoinedGroup): Promise<boolean> {
+    this.generationEnded = undefined;
+    const claimedBefore = this.stickyState.current;
+    this.joined = joined;
+    const next = new Map<string, Handler>();
+    for (const [topic, partitions] of Object.entries(joined.assignment)) {
       const handler = this.route(topic);
-      if (!handler) continue;
-      for (const partition of partitions) {
-        const key = topicPartitionKey(topic, partition);
-        if (this.owned.has(key)) continue; // retained: keep its progress
-        this.owned.set(key, freshPartitionState(handler));
+      if (handler) for (const partition of partitions) next.set(topicPartitionKey(topic, partition), handler);
+    }
+    const revoked = [...this.owned.keys()].filter((key) => !next.has(key));
+    const assigned = [...next.keys()].filter((key) => !this.owned.has(key));
+    const cooperative = this.deps.group.settings.assignmentStrategy === 'cooperative-sticky';
+    if (revoked.length > 0) {
+      // Eager strategies: the new owner may be reading already, and a late commit could move its
+      // offset back, so only the commit made before the join counts.
+      if (cooperative) await this.committer.commit(revoked).catch(() => undefined);
+      for (const key of revoked) this.owned.delete(key);
+      await this.runHooks('revoked', revoked);
+    }
+    for (const key of assigned) this.owned.set(key, freshPartitionState(next.get(key)!));
+    this.stickyState.update(joined.assignment, joined.generationId);
+    if (assigned.length > 0) await this.runHooks('assigned', assigned);
+    const handOver = Object.keys(revokedPartitions(claimedBefore, joined.assignment)).length > 0;
+    return cooperative && handOver && !this.stopping;
+  }
+
+  private async losePartitions(reason: string): Promise<void> {
+    const lost = [...this.owned.keys()];
+    this.owned.clear();
+    this.stickyState.update({}, this.joined.generationId);
+    if (lost.length === 0) return;
+    this.deps.logger.warn?.(`group ${this.groupId}: lost ${lost.join(', ')}: ${reason}; their records past the last commit will be delivered again`);
+    await this.runHooks('lost', lost);
+  }
+
+  private async runHooks(kind: RebalanceHookKind, keys: string[]): Promise<void> {
+    const hooks = this.deps.rebalanceHooks.filter((hook) => hook.options.kind === kind);
+    if (hooks.length === 0 || keys.length === 0) return;
+    const partitions: TopicPartition[] = keys.map(parseTopicPartitionKey).sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition);
+    const context: RebalanceContext = {
+      groupId: this.groupId,
+      memberId: this.joined.memberId,
+      generationId: this.joined.generationId,
+      seek: (topic, partition, position) => this.seek(topic, partition, position),
+    };
+    for (const hook of hooks) {
+      try {
+        await hook.invoke(partitions, context);
+      } catch (error) {
+        this.deps.logger.error(`group ${this.groupId}: rebalance hook ${hook.name} (${kind}) threw: ${(error as Error)?.message ?? error}`);
+        await this.deps.reportFailure({ kind: 'rebalance-hook', error, groupId: this.groupId });
       }
     }
   }
 
   private onCrash(error: Error, restart: boolean): void {
     if (this.stopping) return;
-    this.owned.clear(); // a restarted consumer rejoins and refetches from the committed offsets
-    const message = `group ${this.groupId}: consumer crashed (${error?.message})${restart ? '; kafkajs restarts it' : '; it will not restart'}`;
+    // A restarted consumer rejoins and refetches from the committed offsets.
+    void this.losePartitions(`the consumer crashed (${error?.message})`);
+    const message = isFencedError(error)
+      ? `group ${this.groupId}: another live member uses groupInstanceId "${this.deps.group.settings.groupInstanceId}"; this member was fenced and has stopped consuming. Give every member its own groupInstanceId.`
+      : `group ${this.groupId}: consumer crashed (${error?.message})${restart ? '; kafkajs restarts it' : '; it will not restart'}`;
     this.deps.logger.error(message);
     void this.deps.reportFailure({ kind: 'consumer', error, groupId: this.groupId });
   }
@@ -415,7 +505,6 @@ export class GroupRunner {
       await this.drain(this.deps.options.shutdownTimeoutMs);
       await this.commitFinal();
       await this.consumer.stop();
-      this.owned.clear();
       // Created after this group subscribed: every record in them is new to it.
       await this.subscribe(added, true);
       await this.consumer.run(this.runConfig());

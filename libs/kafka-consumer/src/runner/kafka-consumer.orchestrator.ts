@@ -7,8 +7,9 @@ import {
   OnModuleInit,
 } from '@nestjs/common';
 import { Admin, Kafka, logLevel as KafkaLogLevel, LogEntry } from 'kafkajs';
-import { DiscoveredErrorHook, KafkaHandlerExplorer, BoundMethod } from '../discovery/kafka-handler.explorer';
+import { BoundMethod, DiscoveredErrorHook, DiscoveredRebalanceHook, KafkaHandlerExplorer } from '../discovery/kafka-handler.explorer';
 import type { KafkaConsumerFailure } from '../interfaces/consumer-failure.interface';
+import { KafkaConsumerConfigError } from '../errors/kafka-consumer-config.error';
 import { RESOLVED_MODULE_OPTIONS } from '../kafka-consumer.constants';
 import { ResolvedGroup, ResolvedModuleOptions, resolveGroups } from '../options/resolve-options';
 import { toKafkaConfig } from '../options/to-kafkajs-config';
@@ -27,6 +28,7 @@ export class KafkaConsumerOrchestrator implements OnModuleInit, OnApplicationBoo
   private readonly logger = new Logger('KafkaConsumer');
   private groups: ResolvedGroup<BoundMethod>[] = [];
   private errorHooks: DiscoveredErrorHook[] = [];
+  private rebalanceHooks: DiscoveredRebalanceHook[] = [];
   private runners: GroupRunner[] = [];
   private admin: Admin | undefined;
   private deadLetters: DeadLetterPublisher | undefined;
@@ -39,9 +41,16 @@ export class KafkaConsumerOrchestrator implements OnModuleInit, OnApplicationBoo
   ) {}
 
   onModuleInit(): void {
-    const { handlers, errorHooks } = this.explorer.explore();
+    const { handlers, errorHooks, rebalanceHooks } = this.explorer.explore();
     this.groups = resolveGroups(this.options, handlers);
     this.errorHooks = errorHooks;
+    this.rebalanceHooks = rebalanceHooks;
+    const groupIds = this.groups.map((g) => g.groupId);
+    for (const hook of rebalanceHooks) {
+      if (hook.options.groupId !== undefined && !groupIds.includes(hook.options.groupId)) {
+        throw new KafkaConsumerConfigError(`${hook.name}: groupId`, hook.options.groupId, `no handler consumes in this group; groups with handlers: ${groupIds.join(', ') || 'none'}`);
+      }
+    }
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -62,6 +71,7 @@ export class KafkaConsumerOrchestrator implements OnModuleInit, OnApplicationBoo
           options: this.options,
           reportFailure: (failure) => this.reportFailure(failure),
           deadLetters: this.deadLetters!,
+          rebalanceHooks: this.rebalanceHooks.filter((hook) => hook.options.groupId === undefined || hook.options.groupId === group.groupId),
           logger: this.logger,
         }),
     );
@@ -136,7 +146,11 @@ export class KafkaConsumerOrchestrator implements OnModuleInit, OnApplicationBoo
   private logKafka({ level, log }: LogEntry): void {
     const { message, ...extra } = log;
     const text = `${message} ${JSON.stringify(extra)}`;
-    if (level === KafkaLogLevel.ERROR) this.logger.error(text);
+    // kafkajs logs every refused request as an error; a rebalance in progress is routine, and the
+    // module reports the commits it affects itself.
+    const routine = /rebalancing|rejoin is needed/i.test(String(extra.error ?? ''));
+    if (level === KafkaLogLevel.ERROR && !routine) this.logger.error(text);
+    else if (level === KafkaLogLevel.ERROR) this.logger.debug(text);
     else if (level === KafkaLogLevel.WARN) this.logger.warn(text);
     else if (level === KafkaLogLevel.INFO) this.logger.log(text);
     else this.logger.debug(text);

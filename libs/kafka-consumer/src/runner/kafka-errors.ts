@@ -23,3 +23,9 @@ export function isRetriableCommitError(error: unknown): boolean {
   if (e.retriable === true) return true;
   return ['KafkaJSConnectionError', 'KafkaJSRequestTimeoutError', 'KafkaJSConnectionClosedError'].includes(e.name ?? '');
 }
+
+/** Another live member joined with this member's group.instance.id (§4.5.15). */
+export function isFencedError(error: unknown): boolean {
+  const e = error as KafkaLikeError | null;
+  return e?.type === 'FENCED_INSTANCE_ID' || (e?.cause !== undefined && e.cause !== error && isFencedError(e.cause));
+}

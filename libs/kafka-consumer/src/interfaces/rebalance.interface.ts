@@ -1,0 +1,28 @@
+import type { SeekPosition } from '../runner/seek-position';
+
+export interface TopicPartition {
+  topic: string;
+  partition: number;
+}
+
+/** Second argument of the rebalance hooks. */
+export interface RebalanceContext {
+  groupId: string;
+  /** This member's id in the group ('' for a standalone consumer). */
+  memberId: string;
+  /** The group generation the change belongs to (-1 when unknown). */
+  generationId: number;
+  /**
+   * Sets where an owned partition starts reading (§4.8), e.g. from an offset
+   * kept in the application's own database. Usable from onPartitionsAssigned:
+   * the position applies before the first fetch.
+   */
+  seek(topic: string, partition: number, position: SeekPosition): Promise<string>;
+}
+
+export type RebalanceHookKind = 'assigned' | 'revoked' | 'lost';
+
+export interface RebalanceHookOptions {
+  /** Only this consumer group (default: every group). */
+  groupId?: string;
+}

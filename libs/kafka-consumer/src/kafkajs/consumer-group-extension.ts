@@ -1,0 +1,230 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { Assigner } from 'kafkajs';
+
+/**
+ * kafkajs 2.x exposes no rebalance callbacks, never sends group.instance.id and
+ * cannot consume assigned partitions without a group. Its protocol layer can do
+ * all of it; only the ConsumerGroup class (and the Broker methods it calls) drop
+ * the pieces. This module wraps those few methods once, at load time, and leaves
+ * every consumer without an extension exactly as kafkajs made it.
+ *
+ * A consumer opts in through its partition assigner: the assigner object the
+ * module builds carries its extension under EXTENSION, and kafkajs keeps the
+ * assigners on the ConsumerGroup, so each group finds its own extension.
+ */
+export const EXTENSION = Symbol('nestjs-kafka-consumer:consumer-group-extension');
+
+export interface JoinedGroup {
+  memberId: string;
+  generationId: number;
+  /** The partitions this member got, by topic. */
+  assignment: Record<string, number[]>;
+}
+
+/** What a ConsumerGroup needs from the module, per consumer. */
+export interface ConsumerGroupExtension {
+  /** Static membership (§4.5.15): sent on JoinGroup, SyncGroup and Heartbeat; no LeaveGroup on close. */
+  groupInstanceId?: string;
+  /**
+   * Standalone consumer (§4.11): no JoinGroup, SyncGroup, Heartbeat or LeaveGroup;
+   * the group owns exactly these partitions. Commits go out with generation -1,
+   * as Kafka expects from a consumer outside group management.
+   */
+  standalone?: () => Record<string, number[]>;
+  /**
+   * Before each (re)join. `memberLost` is true when the coordinator no longer
+   * knows this member (session expired, fenced): its partitions are already gone.
+   */
+  beforeJoin?(memberLost: boolean): Promise<void>;
+  /** After each join and sync, before fetching resumes. Returns true to join again at once. */
+  afterJoin?(joined: JoinedGroup): Promise<boolean>;
+  /** Heartbeats while afterJoin hooks run, so a slow hook does not cost the membership. */
+  heartbeatIntervalMs?: number;
+}
+
+/** Internals of kafkajs's ConsumerGroup this module relies on. */
+interface KafkajsConsumerGroup {
+  assigners: Array<Assigner & { [EXTENSION]?: ConsumerGroupExtension }>;
+  memberId: string | null;
+  generationId: number | null;
+  leaderId: string | null;
+  groupId: string;
+  topics: string[];
+  topicsSubscribed: string[];
+  subscriptionState: { assign(assignment: Array<{ topic: string; partitions: number[] }>): void };
+  offsetManager: unknown;
+  coordinator: unknown;
+  cluster: { findGroupCoordinator(args: { groupId: string }): Promise<unknown>; refreshMetadataIfNecessary(): Promise<void> };
+  assigned(): Array<{ topic: string; partitions: number[] }>;
+  joinAndSync(): Promise<void>;
+  heartbeat(args: { interval: number }): Promise<void>;
+  leave(): Promise<void>;
+}
+
+type BrokerMethod = (this: KafkajsBroker, args: Record<string, unknown>) => Promise<unknown>;
+interface KafkajsBroker {
+  lookupRequest: (apiKey: number, definition: unknown) => (args: Record<string, unknown>) => unknown;
+}
+
+/** The extension of the consumer group whose protocol call is running now. */
+const current = new AsyncLocalStorage<ConsumerGroupExtension>();
+let installed = false;
+
+export function extensionOf(group: KafkajsConsumerGroup): ConsumerGroupExtension | undefined {
+  return group.assigners?.find((assigner) => assigner[EXTENSION])?.[EXTENSION];
+}
+
+/** Marks an assigner as carrying a consumer's extension. */
+export function withExtension(assigner: Assigner, extension: ConsumerGroupExtension): Assigner {
+  return Object.assign(assigner, { [EXTENSION]: extension });
+}
+
+/**
+ * Wraps kafkajs's ConsumerGroup and Broker methods. Idempotent; throws a clear
+ * error when the installed kafkajs is not the 2.x this was written against.
+ */
+export function installConsumerGroupExtension(): void {
+  if (installed) return;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const version: string = require('kafkajs/package.json').version;
+  if (!/^2\.2\./.test(version)) {
+    throw new Error(`nestjs-kafka-consumer supports kafkajs 2.2.x (rebalance hooks, static membership and standalone consumers wrap its ConsumerGroup); found kafkajs ${version}`);
+  }
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const ConsumerGroup = require('kafkajs/src/consumer/consumerGroup') as { prototype: KafkajsConsumerGroup };
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const Broker = require('kafkajs/src/broker') as { prototype: Record<string, BrokerMethod> & KafkajsBroker };
+  for (const method of ['joinAndSync', 'heartbeat', 'leave'] as const) {
+    if (typeof ConsumerGroup.prototype[method] !== 'function') throw new Error(`kafkajs ConsumerGroup.${method} not found; unsupported kafkajs build`);
+  }
+  for (const method of ['joinGroup', 'syncGroup', 'heartbeat']) {
+    if (typeof Broker.prototype[method] !== 'function') throw new Error(`kafkajs Broker.${method} not found; unsupported kafkajs build`);
+  }
+
+  const joinAndSync = ConsumerGroup.prototype.joinAndSync;
+  const heartbeat = ConsumerGroup.prototype.heartbeat;
+  const leave = ConsumerGroup.prototype.leave;
+
+  ConsumerGroup.prototype.joinAndSync = async function (this: KafkajsConsumerGroup): Promise<void> {
+    const extension = extensionOf(this);
+    if (!extension) return joinAndSync.call(this);
+    if (extension.standalone) return assignStandalone(this, extension);
+    await extension.beforeJoin?.(!this.memberId);
+    for (;;) {
+      await current.run(extension, () => joinTolerantly(() => joinAndSync.call(this)));
+      const joined: JoinedGroup = {
+        memberId: this.memberId ?? '',
+        generationId: this.generationId ?? -1,
+        assignment: Object.fromEntries(this.assigned().map(({ topic, partitions }) => [topic, [...partitions]])),
+      };
+      const rejoin = await keepAlive(this, extension, () => extension.afterJoin?.(joined) ?? Promise.resolve(false));
+      if (!rejoin) return;
+    }
+  };
+
+  ConsumerGroup.prototype.heartbeat = function (this: KafkajsConsumerGroup, args: { interval: number }): Promise<void> {
+    const extension = extensionOf(this);
+    if (!extension) return heartbeat.call(this, args);
+    if (extension.standalone) return Promise.resolve();
+    return current.run(extension, () => heartbeat.call(this, args));
+  };
+
+  ConsumerGroup.prototype.leave = async function (this: KafkajsConsumerGroup): Promise<void> {
+    const extension = extensionOf(this);
+    // A static member keeps its place for a session timeout, so a restart gets its partitions back
+    // without a rebalance; a standalone consumer never joined.
+    if (extension?.groupInstanceId || extension?.standalone) {
+      this.memberId = null;
+      return;
+    }
+    return leave.call(this);
+  };
+
+  // Broker.joinGroup/syncGroup/heartbeat build their request without group_instance_id, although
+  // the request encoders (JoinGroup v5+, SyncGroup v3+, Heartbeat v3+) take it: pass it through.
+  for (const method of ['joinGroup', 'syncGroup', 'heartbeat']) {
+    const original = Broker.prototype[method];
+    Broker.prototype[method] = function (this: KafkajsBroker, args: Record<string, unknown>): Promise<unknown> {
+      const groupInstanceId = current.getStore()?.groupInstanceId;
+      if (!groupInstanceId) return original.call(this, args);
+      const lookup = this.lookupRequest;
+      this.lookupRequest = (apiKey, definition) => {
+        const build = lookup.call(this, apiKey, definition);
+        return (request) => build({ ...request, groupInstanceId });
+      };
+      try {
+        // The original looks its request up synchronously, before its first await.
+        return original.call(this, args);
+      } finally {
+        this.lookupRequest = lookup;
+      }
+    };
+  }
+  installed = true;
+}
+
+/**
+ * A SyncGroup that arrives after another member already started the next join
+ * is answered REBALANCE_IN_PROGRESS by Kafka, which kafkajs retries; the
+ * librdkafka mock answers INVALID_REQUEST, which kafkajs treats as fatal. The
+ * cooperative second round makes that race common, so join again instead.
+ */
+async function joinTolerantly(join: () => Promise<void>): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await join();
+    } catch (error) {
+      const type = (error as { type?: string })?.type;
+      if (type !== 'INVALID_REQUEST' || attempt >= 5) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
+    }
+  }
+}
+
+/** Runs `work` while sending heartbeats, so long rebalance hooks keep the membership. */
+async function keepAlive<T>(group: KafkajsConsumerGroup, extension: ConsumerGroupExtension, work: () => Promise<T>): Promise<T> {
+  const interval = extension.heartbeatIntervalMs;
+  if (!interval) return work();
+  const timer = setInterval(() => {
+    group.heartbeat({ interval }).catch(() => undefined); // a rebalance shows at the runner's next heartbeat
+  }, interval);
+  try {
+    return await work();
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+/**
+ * Standalone "join": take the configured partitions as the assignment and set up
+ * offsets as kafkajs's own sync would, without asking a coordinator for a group.
+ */
+async function assignStandalone(group: KafkajsConsumerGroup, extension: ConsumerGroupExtension): Promise<void> {
+  const assignment = extension.standalone!();
+  // Commits and offset fetches still go to the group's coordinator.
+  group.coordinator = await group.cluster.findGroupCoordinator({ groupId: group.groupId });
+  await group.cluster.refreshMetadataIfNecessary();
+  const list = Object.entries(assignment).map(([topic, partitions]) => ({ topic, partitions: [...partitions] }));
+  group.memberId = '';
+  group.generationId = -1;
+  group.leaderId = null;
+  group.topics = list.map((entry) => entry.topic);
+  group.subscriptionState.assign(list);
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const OffsetManager = require('kafkajs/src/consumer/offsetManager') as new (args: Record<string, unknown>) => unknown;
+  const internals = group as unknown as Record<string, unknown>;
+  group.offsetManager = new OffsetManager({
+    cluster: group.cluster,
+    topicConfigurations: internals.topicConfigurations,
+    instrumentationEmitter: internals.instrumentationEmitter,
+    memberAssignment: assignment,
+    autoCommit: false,
+    autoCommitInterval: internals.autoCommitInterval,
+    autoCommitThreshold: internals.autoCommitThreshold,
+    coordinator: group.coordinator,
+    groupId: group.groupId,
+    generationId: -1,
+    memberId: '',
+  });
+  await extension.afterJoin?.({ memberId: '', generationId: -1, assignment });
+}
