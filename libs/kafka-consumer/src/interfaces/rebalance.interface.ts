@@ -26,3 +26,13 @@ export interface RebalanceHookOptions {
   /** Only this consumer group (default: every group). */
   groupId?: string;
 }
+
+/** A member's place in its group, as of its last join. */
+export interface GroupMembership {
+  groupId: string;
+  memberId: string;
+  generationId: number;
+  groupInstanceId?: string;
+  /** Owned partitions as `topic partition` keys. */
+  assignment: string[];
+}

@@ -181,6 +181,11 @@ async function joinTolerantly(join: () => Promise<void>): Promise<void> {
   }
 }
 
+/** Runs `work` as a protocol call of the consumer group carrying `extension` (used by the wrappers; exported for tests). */
+export function runAsGroupOf<T>(extension: ConsumerGroupExtension, work: () => T): T {
+  return current.run(extension, work);
+}
+
 /** Runs `work` while sending heartbeats, so long rebalance hooks keep the membership. */
 async function keepAlive<T>(group: KafkajsConsumerGroup, extension: ConsumerGroupExtension, work: () => Promise<T>): Promise<T> {
   const interval = extension.heartbeatIntervalMs;

@@ -8,7 +8,7 @@ import type { BoundMethod, DiscoveredRebalanceHook } from '../discovery/kafka-ha
 import { DeadLetterPublisher } from '../dispatch/dead-letter-publisher';
 import { RecordProcessor, UserCodeRunner } from '../dispatch/record-processor';
 import type { KafkaConsumerFailure } from '../interfaces/consumer-failure.interface';
-import type { RebalanceContext, RebalanceHookKind, TopicPartition } from '../interfaces/rebalance.interface';
+import type { GroupMembership, RebalanceContext, RebalanceHookKind, TopicPartition } from '../interfaces/rebalance.interface';
 import { ConsumerGroupExtension, installConsumerGroupExtension, JoinedGroup } from '../kafkajs/consumer-group-extension';
 import { PartitionOffsetTracker } from '../offsets/partition-offset-tracker';
 import { parseTopicPartitionKey, topicPartitionKey } from '../offsets/topic-partition-key';
@@ -93,6 +93,12 @@ export class GroupRunner {
   /** Topic-partitions this member owns now. */
   assignment(): string[] {
     return [...this.owned.keys()];
+  }
+
+  /** This member's place in its group, as of the last join. */
+  membership(): GroupMembership {
+    const { memberId, generationId } = this.joined;
+    return { groupId: this.groupId, memberId, generationId, groupInstanceId: this.deps.group.settings.groupInstanceId, assignment: this.assignment() };
   }
 
   /**

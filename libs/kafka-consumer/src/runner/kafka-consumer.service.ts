@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { KafkaConsumerOrchestrator } from './kafka-consumer.orchestrator';
+import type { GroupMembership } from '../interfaces/rebalance.interface';
 import type { SeekPosition } from './seek-position';
 
 /** Operations on running consumer groups, for application code (replay, recovery). */
@@ -10,6 +11,11 @@ export class KafkaConsumerService {
   /** Partitions each group owns on this instance, as `topic partition` keys. */
   assignments(): Record<string, string[]> {
     return this.orchestrator.assignments();
+  }
+
+  /** Member id, generation and assignment of this instance in a running group. */
+  membership(groupId: string): GroupMembership {
+    return this.orchestrator.runner(groupId).membership();
   }
 
   /** Seeks an owned partition of a running group; returns the offset it will read next. */

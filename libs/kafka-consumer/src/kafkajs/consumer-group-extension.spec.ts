@@ -1,0 +1,61 @@
+import { EXTENSION, installConsumerGroupExtension, runAsGroupOf } from './consumer-group-extension';
+
+/* eslint-disable @typescript-eslint/no-require-imports */
+const Broker = require('kafkajs/src/broker');
+const ConsumerGroup = require('kafkajs/src/consumer/consumerGroup');
+const { requests } = require('kafkajs/src/protocol/requests');
+const apiKeys = require('kafkajs/src/protocol/requests/apiKeys');
+
+/** A kafkajs Broker whose requests are encoded with kafkajs's own encoders and captured, not sent. */
+function capturingBroker(versions: Record<number, number>) {
+  const sent: Buffer[] = [];
+  const broker = Object.create(Broker.prototype);
+  broker.lookupRequest = (apiKey: number, definition: { protocol(args: { version: number }): unknown }) =>
+    definition.protocol({ version: versions[apiKey] });
+  const sendRequest = Object.getOwnPropertySymbols(Broker.prototype).find((s) => s.description === 'private:Broker:sendRequest')!;
+  broker[sendRequest] = async ({ request }: { request: { encode(): Promise<{ buffer: Buffer }> } }) => {
+    sent.push((await request.encode()).buffer);
+    return { generationId: 1, leaderId: 'm', memberId: 'm', members: [], groupProtocol: 'x', memberAssignment: Buffer.alloc(0) };
+  };
+  return { broker, sent };
+}
+
+describe('consumer group extension', () => {
+  beforeAll(() => installConsumerGroupExtension());
+
+  it('is idempotent and leaves unextended calls alone', () => {
+    expect(() => installConsumerGroupExtension()).not.toThrow();
+    expect(requests.JoinGroup).toBeDefined();
+  });
+
+  it('puts group.instance.id on JoinGroup v5, SyncGroup v3 and Heartbeat v3 of a static member only', async () => {
+    const { broker, sent } = capturingBroker({ [apiKeys.JoinGroup]: 5, [apiKeys.SyncGroup]: 3, [apiKeys.Heartbeat]: 3 });
+    const join = { groupId: 'g', sessionTimeout: 6000, rebalanceTimeout: 10000, memberId: 'm', groupProtocols: [{ name: 'x', metadata: Buffer.alloc(0) }] };
+    const staticMember = { groupInstanceId: 'ledger-a' };
+    await runAsGroupOf(staticMember, () => broker.joinGroup(join));
+    await runAsGroupOf(staticMember, () => broker.syncGroup({ groupId: 'g', generationId: 1, memberId: 'm', groupAssignment: [] }));
+    await runAsGroupOf(staticMember, () => broker.heartbeat({ groupId: 'g', groupGenerationId: 1, memberId: 'm' }));
+    await broker.joinGroup(join); // a dynamic member
+    expect(sent).toHaveLength(4);
+    for (const request of sent.slice(0, 3)) expect(request.includes(Buffer.from('ledger-a'))).toBe(true);
+    expect(sent[3].includes(Buffer.from('ledger-a'))).toBe(false);
+    // The patch swaps lookupRequest only for the duration of the call.
+    expect(Object.hasOwn(broker, 'lookupRequest')).toBe(true);
+    expect(broker.lookupRequest(apiKeys.JoinGroup, requests.JoinGroup)).toBeDefined();
+  });
+
+  it('a static member does not send LeaveGroup; a dynamic one does', async () => {
+    const leaveGroup = jest.fn(async () => undefined);
+    const group = (extension?: object) => {
+      const g = Object.create(ConsumerGroup.prototype);
+      Object.assign(g, { groupId: 'g', memberId: 'm', coordinator: { leaveGroup }, assigners: [extension ? { [EXTENSION]: extension } : {}] });
+      return g;
+    };
+    const staticGroup = group({ groupInstanceId: 'ledger-a' });
+    await staticGroup.leave();
+    expect(leaveGroup).not.toHaveBeenCalled();
+    expect(staticGroup.memberId).toBeNull();
+    await group().leave();
+    expect(leaveGroup).toHaveBeenCalledWith({ groupId: 'g', memberId: 'm' });
+  });
+});
