@@ -6,6 +6,7 @@ export { OnPartitionsAssigned, OnPartitionsRevoked, OnPartitionsLost } from './d
 export type { GroupMembership, RebalanceContext, RebalanceHookOptions, TopicPartition } from './interfaces/rebalance.interface';
 export { KafkaConsumerService } from './runner/kafka-consumer.service';
 export type { SeekPosition } from './runner/seek-position';
+export type { PartitionMetrics } from './runner/group-runner';
 export {
   RangeAssignor,
   RoundRobinAssignor,

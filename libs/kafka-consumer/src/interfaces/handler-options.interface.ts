@@ -51,8 +51,17 @@ export interface KafkaHandlerOptions {
   commit?: CommitMode | CommitPolicyOptions;
   /** Ordering of concurrent work (default `partition`). */
   ordering?: OrderingMode;
-  /** Records of this handler processed at once (default 1: sequential per partition). */
+  /**
+   * Records of this handler processed at once by the worker pool (default 1:
+   * sequential, in the fetch loop). Above 1, records are queued to N async
+   * workers; `ordering` decides what may run side by side.
+   */
   concurrency?: number;
+  /**
+   * Worker pool bound: records fetched but not yet finished (default
+   * max(64, 8 × concurrency)). When reached, fetching pauses until it drains.
+   */
+  maxQueuedRecords?: number;
   /** Retry before giving up on a record. */
   retry?: RetryOptions;
   /**

@@ -53,6 +53,7 @@ export interface HandlerOverrides {
   commit?: CommitMode | CommitPolicyOptions;
   ordering?: OrderingMode;
   concurrency?: number;
+  maxQueuedRecords?: number;
   retry?: RetryOptions;
 }
 

@@ -68,6 +68,8 @@ export interface ResolvedHandler<S = unknown> {
   commit: ResolvedCommitPolicy;
   ordering: OrderingMode;
   concurrency: number;
+  /** Worker pool: records fetched but not finished, at most (queued + running). */
+  maxQueuedRecords: number;
   retry: ResolvedRetry;
   /** false: report only; otherwise the dead-letter topic (undefined: `<topic>.DLT`). */
   deadLetter: false | { topic?: string };
@@ -229,6 +231,11 @@ function resolveHandler<S>(
 
   const { topics, patterns } = resolveSubscription(at('topics'), metadata.topics);
   const ordering = oneOf(at('ordering'), overrides.ordering ?? metadata.ordering ?? 'partition', ORDERING_MODES);
+  const concurrency = integerAtLeast(at('concurrency'), overrides.concurrency ?? metadata.concurrency ?? 1, 1);
+  if (metadata.batch && (concurrency > 1 || ordering !== 'partition')) {
+    throw new KafkaConsumerConfigError(at('concurrency'), concurrency, 'a batch handler runs one batch per partition at a time; concurrency and ordering apply to record handlers');
+  }
+  const maxQueuedRecords = integerAtLeast(at('maxQueuedRecords'), overrides.maxQueuedRecords ?? metadata.maxQueuedRecords ?? Math.max(64, concurrency * 8), concurrency);
 
   return {
     name,
@@ -241,7 +248,8 @@ function resolveHandler<S>(
     keyDeserializer: resolveDeserializer(at('keyDeserializer'), metadata.keyDeserializer ?? 'string'),
     commit: resolveCommitPolicy(at('commit'), overrides.commit ?? metadata.commit),
     ordering,
-    concurrency: integerAtLeast(at('concurrency'), overrides.concurrency ?? metadata.concurrency ?? 1, 1),
+    concurrency,
+    maxQueuedRecords,
     retry: resolveRetry(at('retry'), { ...metadata.retry, ...overrides.retry }),
     deadLetter: resolveDeadLetter(at('deadLetter'), metadata.deadLetter),
     source: handler.source,

@@ -1,11 +1,12 @@
 import type { LoggerService } from '@nestjs/common';
-import type { Admin, Consumer, ConsumerRunConfig, EachBatchPayload, Kafka } from 'kafkajs';
+import type { Admin, Consumer, ConsumerRunConfig, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import { CommitSchedule } from '../commit/commit-schedule';
 import { CommittablePartition, OffsetCommitter, OffsetToCommit } from '../commit/offset-committer';
 import { StickyMemberState } from '../assignors/sticky-member-state';
 import { revokedPartitions } from '../assignors/cooperative';
 import type { BoundMethod, DiscoveredRebalanceHook } from '../discovery/kafka-handler.explorer';
 import { DeadLetterPublisher } from '../dispatch/dead-letter-publisher';
+import { laneFor, WorkScheduler } from '../dispatch/work-scheduler';
 import { RecordProcessor, UserCodeRunner } from '../dispatch/record-processor';
 import type { KafkaConsumerFailure } from '../interfaces/consumer-failure.interface';
 import type { GroupMembership, RebalanceContext, RebalanceHookKind, TopicPartition } from '../interfaces/rebalance.interface';
@@ -22,6 +23,25 @@ type CommitSender = EachBatchPayload['commitOffsetsIfNecessary'];
 
 interface PartitionState extends CommittablePartition {
   handler: Handler;
+  /** Log end offset seen in the last fetch, for lag. */
+  highWatermark?: string;
+}
+
+/** What a member knows of one owned partition: worker-pool counts, offsets and lag. */
+export interface PartitionMetrics {
+  topic: string;
+  partition: number;
+  handler: string;
+  queued: number;
+  running: number;
+  completed: number;
+  /** Last committed offset (next to read), if any commit happened in this assignment. */
+  committedOffset?: string;
+  /** Offset after the contiguous finished records: what the next commit will carry. */
+  committableOffset?: string;
+  highWatermark?: string;
+  /** highWatermark − committed offset (or − committable when nothing was committed yet). */
+  lag?: number;
 }
 
 export interface GroupRunnerDeps {
@@ -48,6 +68,13 @@ export class GroupRunner {
   private readonly subscribed = new Set<string>();
   private readonly processors = new Map<string, RecordProcessor>();
   private readonly schedules = new Map<string, CommitSchedule>();
+  /** Worker pools of handlers with concurrency > 1, by handler name. */
+  private readonly pools = new Map<string, WorkScheduler>();
+  /** Partitions paused because their records fill a pool; resumed as it drains. */
+  private readonly pausedForBackpressure = new Set<string>();
+  private readonly poolTasksStartedAt = new Set<number>();
+  private poolTimer: NodeJS.Timeout | undefined;
+  private lastPayload: EachBatchPayload | undefined;
   private readonly committer: OffsetCommitter;
   private readonly abort = new AbortController();
   private readonly stickyState = new StickyMemberState();
@@ -76,6 +103,16 @@ export class GroupRunner {
     for (const handler of group.handlers) {
       this.processors.set(handler.name, new RecordProcessor(handler, env));
       this.schedules.set(handler.name, new CommitSchedule(handler.commit, Date.now()));
+      if (handler.concurrency > 1) {
+        this.pools.set(
+          handler.name,
+          new WorkScheduler({
+            concurrency: handler.concurrency,
+            capacity: handler.maxQueuedRecords,
+            onError: (error) => deps.logger.error(`group ${group.groupId}: worker of ${handler.name} failed: ${(error as Error)?.message ?? error}`),
+          }),
+        );
+      }
     }
     this.committer = new OffsetCommitter({
       partitions: () => this.owned,
@@ -114,6 +151,7 @@ export class GroupRunner {
     }
     const offset = await resolveSeekPosition(this.deps.admin, topic, partition, position);
     this.consumer.seek({ topic, partition, offset });
+    for (const pool of this.pools.values()) pool.dropQueued(key); // fetched before the seek: stale
     this.owned.set(key, freshPartitionState(state.handler));
     return offset;
   }
@@ -148,6 +186,9 @@ export class GroupRunner {
       this.refreshTimer = setInterval(() => void this.refreshTopics(), options.topicRefreshIntervalMs);
     }
     const autoIntervals = group.handlers.filter((h) => h.commit.mode === 'auto' && h.commit.intervalMs > 0).map((h) => h.commit.intervalMs);
+    if (this.pools.size > 0) {
+      this.poolTimer = setInterval(() => this.poolTick(), POOL_TICK_MS);
+    }
     if (autoIntervals.length > 0) {
       this.autoCommitTimer = setInterval(() => this.commitDueAuto(), Math.max(50, Math.min(...autoIntervals) / 4));
     }
@@ -168,9 +209,15 @@ export class GroupRunner {
     clearInterval(this.refreshTimer);
     clearInterval(this.autoCommitTimer);
     const consumer = this.consumer;
-    if (!consumer) return;
+    if (!consumer) {
+      clearInterval(this.poolTimer);
+      return;
+    }
     this.pauseAll(consumer);
-    const drained = await this.drain(options.shutdownTimeoutMs);
+    // Queued records never started: they stay uncommitted and are delivered again later.
+    for (const pool of this.pools.values()) pool.dropQueued();
+    const drained = (await this.drain(options.shutdownTimeoutMs)) && (await withTimeout(this.poolsIdle(), options.shutdownTimeoutMs));
+    clearInterval(this.poolTimer);
     // A record still running past the timeout stays uncommitted; it is redelivered later.
     this.abort.abort();
     if (!drained) {
@@ -196,11 +243,13 @@ export class GroupRunner {
 
   private async onBatch(payload: EachBatchPayload): Promise<void> {
     this.sendCommit = payload.commitOffsetsIfNecessary;
+    this.lastPayload = payload;
     if (this.stopping || this.restarting) return;
     const { batch } = payload;
     const key = topicPartitionKey(batch.topic, batch.partition);
     const state = this.owned.get(key);
     if (!state) return;
+    state.highWatermark = batch.highWatermark;
     this.inFlight += 1;
     try {
       if (state.handler.batch) await this.processAsBatches(payload, key, state);
@@ -212,6 +261,8 @@ export class GroupRunner {
   }
 
   private async processRecords(payload: EachBatchPayload, key: string, state: PartitionState): Promise<void> {
+    const pool = this.pools.get(state.handler.name);
+    if (pool) return this.dispatchRecords(payload, key, state, pool);
     const { batch, resolveOffset } = payload;
     const processor = this.processors.get(state.handler.name)!;
     const schedule = this.schedules.get(state.handler.name)!;
@@ -234,6 +285,146 @@ export class GroupRunner {
       await this.heartbeat(payload);
     }
     if (schedule.batchFinished(false) || skipped) await this.commitByPolicy(state.handler, [key]);
+  }
+
+  /**
+   * Worker-pool path (§4.4.1 option 2): the fetch loop only queues records and
+   * moves the fetch position on; workers run them in their lanes; commits come
+   * from the tracker's contiguous watermark, sent by this loop and the pool tick,
+   * never by a worker. A full pool pauses the partitions holding most of it.
+   */
+  private async dispatchRecords(payload: EachBatchPayload, key: string, state: PartitionState, pool: WorkScheduler): Promise<void> {
+    const { batch, resolveOffset } = payload;
+    const processor = this.processors.get(state.handler.name)!;
+    const share = this.partitionShare(state.handler, pool);
+    for (const message of batch.messages) {
+      if (this.batchInterrupted(payload, key)) return;
+      if (pool.pending(key) >= share) {
+        // This partition holds its share of the pool: pause it alone; the rest of this batch is
+        // fetched again from here once it drains. Other partitions keep their room.
+        this.pauseForBackpressure([key]);
+        return;
+      }
+      if (pool.isFull()) {
+        // Only when the share changed under us (a rebalance); wait with heartbeats.
+        while (pool.isFull()) {
+          await Promise.race([pool.waitForCapacity(), sleep(this.deps.group.settings.heartbeatIntervalMs)]);
+          await this.heartbeat(payload);
+          if (this.batchInterrupted(payload, key)) return;
+        }
+      }
+      if (!state.tracker.begin(message.offset)) {
+        resolveOffset(message.offset); // begun before a re-fetch: not run twice
+        continue;
+      }
+      pool.submit({
+        partition: key,
+        lane: laneFor(state.handler.ordering, key, message.key, message.offset),
+        run: () => this.runPooled(processor, state, batch.topic, batch.partition, message),
+      });
+      resolveOffset(message.offset);
+    }
+    await this.commitByPolicy(state.handler, [key]);
+    await this.heartbeat(payload);
+  }
+
+  private async runPooled(processor: RecordProcessor, state: PartitionState, topic: string, partition: number, message: KafkaMessage): Promise<void> {
+    let acknowledged = false;
+    const startedAt = Date.now() + Math.random(); // unique key; only its integer part is a time
+    this.poolTasksStartedAt.add(startedAt);
+    try {
+      const outcome = await processor.processRecord(topic, partition, message, () => (acknowledged = true), (work) => work());
+      if (outcome === 'aborted') return;
+      this.finish(state, message.offset, acknowledged);
+      this.schedules.get(state.handler.name)!.recordFinished(acknowledged);
+    } finally {
+      this.poolTasksStartedAt.delete(startedAt);
+    }
+  }
+
+  /**
+   * Runs on a timer while pools exist: commits finished watermarks by policy,
+   * resumes partitions whose backlog drained, and heartbeats while workers run
+   * (until one record exceeds maxPollIntervalMs, as for the sequential path).
+   */
+  private poolTick(): void {
+    if (this.stopping || this.restarting) return;
+    for (const [name, pool] of this.pools) {
+      const handler = this.deps.group.handlers.find((h) => h.name === name)!;
+      if (handler.commit.mode !== 'auto') {
+        const keys = [...this.owned].filter(([, s]) => s.handler === handler && s.tracker.pendingCommit() !== undefined).map(([k]) => k);
+        if (keys.length > 0) void this.commitByPolicy(handler, keys);
+      }
+      this.resumeDrained(handler, pool);
+    }
+    const now = Date.now();
+    const { heartbeatIntervalMs, maxPollIntervalMs } = this.deps.group.settings;
+    if (this.poolTasksStartedAt.size > 0 && now - this.lastPoolHeartbeat >= heartbeatIntervalMs) {
+      const oldest = Math.min(...this.poolTasksStartedAt);
+      if (now - oldest <= maxPollIntervalMs) {
+        this.lastPoolHeartbeat = now;
+        this.lastPayload?.heartbeat().catch(() => undefined); // a rebalance shows at the fetch loop's next heartbeat
+      }
+    }
+  }
+
+  private lastPoolHeartbeat = 0;
+
+  /** Records of one partition the pool holds at most: an equal part of its bound per owned partition. */
+  private partitionShare(handler: Handler, pool: WorkScheduler): number {
+    let partitions = 0;
+    for (const state of this.owned.values()) if (state.handler === handler) partitions++;
+    return Math.max(1, Math.floor(pool.metrics().capacity / Math.max(1, partitions)));
+  }
+
+  private pauseForBackpressure(candidates: string[]): void {
+    const keys = candidates.filter((key) => this.owned.has(key) && !this.pausedForBackpressure.has(key));
+    if (keys.length === 0 || !this.consumer) return;
+    for (const key of keys) this.pausedForBackpressure.add(key);
+    this.consumer.pause(toTopicPartitions(keys));
+  }
+
+  private resumeDrained(handler: Handler, pool: WorkScheduler): void {
+    if (!this.consumer || this.pausedForBackpressure.size === 0) return;
+    const share = this.partitionShare(handler, pool);
+    const ready = [...this.pausedForBackpressure].filter(
+      (key) => !this.owned.has(key) || (this.owned.get(key)!.handler === handler && pool.pending(key) <= Math.floor(share / 2)),
+    );
+    if (ready.length === 0) return;
+    for (const key of ready) this.pausedForBackpressure.delete(key);
+    const owned = ready.filter((key) => this.owned.has(key));
+    if (owned.length > 0 && !this.stopping) this.consumer.resume(toTopicPartitions(owned));
+  }
+
+  private async poolsIdle(keys?: string[]): Promise<void> {
+    for (const pool of this.pools.values()) {
+      if (keys) await Promise.all(keys.map((key) => pool.whenPartitionIdle(key)));
+      else await pool.whenIdle();
+    }
+  }
+
+  /** Counts, offsets and lag per owned partition. */
+  metrics(): PartitionMetrics[] {
+    return [...this.owned].map(([key, state]) => {
+      const { topic, partition } = parseTopicPartitionKey(key);
+      const work = this.pools.get(state.handler.name)?.partitionMetrics(key);
+      const committed = state.tracker.committedOffset;
+      const committable = state.tracker.committableOffset;
+      const base = committed ?? committable;
+      const lag = state.highWatermark !== undefined && base !== undefined ? Number(BigInt(state.highWatermark) - base) : undefined;
+      return {
+        topic,
+        partition,
+        handler: state.handler.name,
+        queued: work?.queued ?? 0,
+        running: work?.running ?? (state.tracker.inFlight > 0 ? 1 : 0),
+        completed: work?.completed ?? 0,
+        committedOffset: committed?.toString(),
+        committableOffset: committable?.toString(),
+        highWatermark: state.highWatermark,
+        lag,
+      };
+    });
   }
 
   private async processAsBatches(payload: EachBatchPayload, key: string, state: PartitionState): Promise<void> {
@@ -384,6 +575,10 @@ export class GroupRunner {
       await this.losePartitions('the coordinator no longer knows this member (session expired or fenced)');
       return;
     }
+    if (this.deps.group.settings.assignmentStrategy !== 'cooperative-sticky') {
+      // Eager: any partition may move, so let running workers finish first (bounded).
+      await withTimeout(this.poolsIdle(), this.deps.options.shutdownTimeoutMs);
+    }
     await this.committer.commit().catch(() => undefined); // reported by onCommitFailure
   }
 
@@ -407,7 +602,11 @@ export class GroupRunner {
     const revoked = [...this.owned.keys()].filter((key) => !next.has(key));
     const assigned = [...next.keys()].filter((key) => !this.owned.has(key));
     const cooperative = this.deps.group.settings.assignmentStrategy === 'cooperative-sticky';
+    this.pausedForBackpressure.clear(); // kafkajs starts the new assignment unpaused
     if (revoked.length > 0) {
+      // Stop dispatching the revoked partitions and let their running records finish (bounded).
+      for (const pool of this.pools.values()) for (const key of revoked) pool.dropQueued(key);
+      await withTimeout(this.poolsIdle(revoked), this.deps.options.shutdownTimeoutMs);
       // Eager strategies: the new owner may be reading already, and a late commit could move its
       // offset back, so only the commit made before the join counts.
       if (cooperative) await this.committer.commit(revoked).catch(() => undefined);
@@ -424,6 +623,8 @@ export class GroupRunner {
   private async losePartitions(reason: string): Promise<void> {
     const lost = [...this.owned.keys()];
     this.owned.clear();
+    this.pausedForBackpressure.clear();
+    for (const pool of this.pools.values()) pool.dropQueued();
     this.stickyState.update({}, this.joined.generationId);
     if (lost.length === 0) return;
     this.deps.logger.warn?.(`group ${this.groupId}: lost ${lost.join(', ')}: ${reason}; their records past the last commit will be delivered again`);
@@ -549,6 +750,21 @@ export class GroupRunner {
     if (this.inFlight === 0) return Promise.resolve(true);
     return withTimeout(new Promise<void>((resolve) => this.idleWaiters.push(resolve)), timeoutMs);
   }
+}
+
+const POOL_TICK_MS = 20;
+
+function toTopicPartitions(keys: string[]): Array<{ topic: string; partitions: number[] }> {
+  const byTopic = new Map<string, number[]>();
+  for (const key of keys) {
+    const { topic, partition } = parseTopicPartitionKey(key);
+    byTopic.set(topic, [...(byTopic.get(topic) ?? []), partition]);
+  }
+  return [...byTopic].map(([topic, partitions]) => ({ topic, partitions }));
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /** No progress yet; a manual handler commits nothing until it acknowledges. */

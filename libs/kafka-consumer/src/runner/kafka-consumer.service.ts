@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { KafkaConsumerOrchestrator } from './kafka-consumer.orchestrator';
 import type { GroupMembership } from '../interfaces/rebalance.interface';
+import type { PartitionMetrics } from './group-runner';
 import type { SeekPosition } from './seek-position';
 
 /** Operations on running consumer groups, for application code (replay, recovery). */
@@ -11,6 +12,11 @@ export class KafkaConsumerService {
   /** Partitions each group owns on this instance, as `topic partition` keys. */
   assignments(): Record<string, string[]> {
     return this.orchestrator.assignments();
+  }
+
+  /** Worker-pool queue depth, records in flight and completed, committed offset and lag per owned partition. */
+  metrics(groupId: string): PartitionMetrics[] {
+    return this.orchestrator.runner(groupId).metrics();
   }
 
   /** Member id, generation and assignment of this instance in a running group. */
