@@ -7,6 +7,8 @@ import {
   OnPartitionsRevoked,
   TopicPartition,
 } from '../libs/kafka-consumer/src';
+import { join } from 'path';
+import { threadId } from 'worker_threads';
 import { KafkaTestKit, waitFor } from './support/kafka-test-kit';
 
 const PARTITIONS = 4;
@@ -146,5 +148,40 @@ describe('worker pool (test broker)', () => {
     // keep the membership (the fetch loop is never blocked by the pool).
     expect(service.membership('long')).toMatchObject({ memberId, generationId });
     expect(events).toEqual([]);
+  });
+
+  it('runs the CPU part on worker threads and hands its result to the handler', async () => {
+    kit = await KafkaTestKit.start({ topics: { cpu: 2 } });
+    await kit.produce('cpu', Array.from({ length: 40 }, (_, i) => ({ value: String(20 + (i % 5)) })));
+    const results: Array<{ threadId: number; n: number; fib: number }> = [];
+    const fib = (n: number): number => (n < 2 ? n : fib(n - 1) + fib(n - 2));
+    @Injectable()
+    class Cpu {
+      @KafkaHandler('cpu', {
+        groupId: 'cpu',
+        concurrency: 4,
+        ordering: 'unordered',
+        threads: { filename: join(__dirname, '../libs/kafka-consumer/src/dispatch/__fixtures__/cpu-worker.js'), exportName: 'fib', size: 2 },
+      })
+      handle(result: { threadId: number; n: number; fib: number }) {
+        results.push(result);
+      }
+    }
+    await kit.startApp({}, [Cpu]);
+    await waitFor(() => results.length === 40, 30_000, 'every record through the threads');
+    for (const r of results) expect(r.fib).toBe(fib(r.n));
+    expect(new Set(results.map((r) => r.threadId)).size).toBe(2);
+    expect(results.every((r) => r.threadId !== threadId)).toBe(true);
+    await waitFor(async () => Object.values(await kit.committed('cpu', 'cpu')).reduce((a, b) => a + b, 0) === 40, 10_000, 'committed');
+  });
+
+  it('a bad threads option fails at startup with the option named', async () => {
+    kit = await KafkaTestKit.start({ topics: { cpu: 1 } });
+    @Injectable()
+    class Bad {
+      @KafkaHandler('cpu', { groupId: 'cpu', threads: { filename: '/nonexistent/worker.js' } })
+      handle() {}
+    }
+    await expect(kit.startApp({}, [Bad])).rejects.toThrow(/handler Bad.handle: threads/);
   });
 });

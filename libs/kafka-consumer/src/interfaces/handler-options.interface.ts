@@ -62,6 +62,14 @@ export interface KafkaHandlerOptions {
    * max(64, 8 × concurrency)). When reached, fetching pauses until it drains.
    */
   maxQueuedRecords?: number;
+  /**
+   * CPU-bound work on worker threads: the function exported by `filename` (an
+   * absolute path to compiled JavaScript) runs on a thread with `(value, meta)`
+   * and the decorated method receives its result in place of the value, on the
+   * main thread (e.g. parse/score on a thread, write to the database here).
+   * Ordering, retries and commits are those of the handler.
+   */
+  threads?: { filename: string; size?: number; exportName?: string };
   /** Retry before giving up on a record. */
   retry?: RetryOptions;
   /**

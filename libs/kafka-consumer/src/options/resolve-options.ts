@@ -70,6 +70,8 @@ export interface ResolvedHandler<S = unknown> {
   concurrency: number;
   /** Worker pool: records fetched but not finished, at most (queued + running). */
   maxQueuedRecords: number;
+  /** Run the CPU part on worker threads (validated when the pool starts). */
+  threads?: { filename: string; size?: number; exportName?: string };
   retry: ResolvedRetry;
   /** false: report only; otherwise the dead-letter topic (undefined: `<topic>.DLT`). */
   deadLetter: false | { topic?: string };
@@ -235,6 +237,9 @@ function resolveHandler<S>(
   if (metadata.batch && (concurrency > 1 || ordering !== 'partition')) {
     throw new KafkaConsumerConfigError(at('concurrency'), concurrency, 'a batch handler runs one batch per partition at a time; concurrency and ordering apply to record handlers');
   }
+  if (metadata.threads !== undefined && metadata.batch) {
+    throw new KafkaConsumerConfigError(at('threads'), metadata.threads, 'worker threads apply to record handlers');
+  }
   const maxQueuedRecords = integerAtLeast(at('maxQueuedRecords'), overrides.maxQueuedRecords ?? metadata.maxQueuedRecords ?? Math.max(64, concurrency * 8), concurrency);
 
   return {
@@ -250,6 +255,7 @@ function resolveHandler<S>(
     ordering,
     concurrency,
     maxQueuedRecords,
+    threads: metadata.threads,
     retry: resolveRetry(at('retry'), { ...metadata.retry, ...overrides.retry }),
     deadLetter: resolveDeadLetter(at('deadLetter'), metadata.deadLetter),
     source: handler.source,

@@ -6,6 +6,7 @@ import { StickyMemberState } from '../assignors/sticky-member-state';
 import { revokedPartitions } from '../assignors/cooperative';
 import type { BoundMethod, DiscoveredRebalanceHook } from '../discovery/kafka-handler.explorer';
 import { DeadLetterPublisher } from '../dispatch/dead-letter-publisher';
+import { createThreadPool, ThreadPool } from '../dispatch/thread-pool';
 import { laneFor, WorkScheduler } from '../dispatch/work-scheduler';
 import { RecordProcessor, UserCodeRunner } from '../dispatch/record-processor';
 import type { KafkaConsumerFailure } from '../interfaces/consumer-failure.interface';
@@ -75,6 +76,8 @@ export class GroupRunner {
   private readonly poolTasksStartedAt = new Set<number>();
   private poolTimer: NodeJS.Timeout | undefined;
   private lastPayload: EachBatchPayload | undefined;
+  private readonly threadPools: ThreadPool[] = [];
+  private readonly env: ConstructorParameters<typeof RecordProcessor>[1];
   private readonly committer: OffsetCommitter;
   private readonly abort = new AbortController();
   private readonly stickyState = new StickyMemberState();
@@ -100,6 +103,7 @@ export class GroupRunner {
       publishDeadLetter: (topic: string, failure: KafkaConsumerFailure) => deadLetters.publish(topic, failure, signal),
       seek: (topic: string, partition: number, position: SeekPosition) => this.seek(topic, partition, position),
     };
+    this.env = env;
     for (const handler of group.handlers) {
       this.processors.set(handler.name, new RecordProcessor(handler, env));
       this.schedules.set(handler.name, new CommitSchedule(handler.commit, Date.now()));
@@ -163,6 +167,7 @@ export class GroupRunner {
     if (missing.length > 0) {
       this.deps.logger.warn?.(`group ${group.groupId}: topics ${missing.join(', ')} do not exist yet; they are subscribed when they appear`);
     }
+    await this.startThreadPools();
     installConsumerGroupExtension();
     const extension: ConsumerGroupExtension = {
       groupInstanceId: group.settings.groupInstanceId,
@@ -220,6 +225,7 @@ export class GroupRunner {
     clearInterval(this.poolTimer);
     // A record still running past the timeout stays uncommitted; it is redelivered later.
     this.abort.abort();
+    await Promise.all(this.threadPools.map((pool) => pool.destroy().catch(() => undefined)));
     if (!drained) {
       logger.error(`group ${group.groupId}: handlers still running after ${options.shutdownTimeoutMs} ms; committing only finished records`);
     }
@@ -229,6 +235,25 @@ export class GroupRunner {
     const left = await withTimeout(consumer.disconnect(), Math.max(options.shutdownTimeoutMs, 5_000));
     if (!left) logger.error(`group ${group.groupId}: the consumer did not disconnect in time`);
     this.owned.clear();
+  }
+
+  /**
+   * Handlers with `threads`: the exported function runs on a worker thread and
+   * the method gets its result, so the processor (retries, dead letters) and
+   * the dispatch path stay the same. Bad files or exports fail at startup.
+   */
+  private async startThreadPools(): Promise<void> {
+    for (const handler of this.deps.group.handlers) {
+      if (!handler.threads) continue;
+      const pool = await createThreadPool({ ...handler.threads, optionPath: `handler ${handler.name}: threads` });
+      this.threadPools.push(pool);
+      const method = handler.source;
+      const source: BoundMethod = async (value: unknown, ctx: unknown) => {
+        const { commit: _commit, seek: _seek, rawValue: _raw, ...meta } = ctx as Record<string, unknown>;
+        return method(await pool.run(value, meta), ctx);
+      };
+      this.processors.set(handler.name, new RecordProcessor({ ...handler, source }, this.env));
+    }
   }
 
   private runConfig(): ConsumerRunConfig {
