@@ -369,7 +369,7 @@ async function main(): Promise<void> {
     try {
       const result = await runChild(row, brokers, attempt);
       log(
-        `bench: ${row.name}${row.repeat && REPEAT > 1 ? ` (run ${attempt}/${REPEAT})` : ''}: ${fmtInt(result.records)} records in ${result.seconds.toFixed(2)} s = ${fmtInt(result.msgsPerSec)} msgs/s, peak RSS ${result.peakRssMB.toFixed(1)} MB, heap after GC ${result.heapUsedAfterGcMB.toFixed(1)} MB (startup ${result.startupMs} ms)`,
+        `bench: ${row.name}${row.repeat && REPEAT > 1 ? ` (run ${attempt}/${REPEAT})` : ''}: ${fmtInt(result.records)} records in ${result.seconds.toFixed(2)} s = ${fmtInt(result.msgsPerSec)} msgs/s, peak RSS ${result.peakRssMB.toFixed(1)} MB, V8 heap peak ${result.peakHeapTotalMB.toFixed(0)} MB, Buffers peak ${result.peakExternalMB.toFixed(0)} MB, heap after GC ${result.heapUsedAfterGcMB.toFixed(1)} MB (startup ${result.startupMs} ms)`,
       );
       record(row, result);
     } catch (error) {
@@ -419,6 +419,9 @@ async function main(): Promise<void> {
         rssAtFirstRecordMB: round1(x.rssAtFirstRecordMB),
         rssAtEndMB: round1(x.rssAtEndMB),
         heapUsedAfterGcMB: round1(x.heapUsedAfterGcMB),
+        peakHeapTotalMB: round1(x.peakHeapTotalMB),
+        peakHeapUsedMB: round1(x.peakHeapUsedMB),
+        peakExternalMB: round1(x.peakExternalMB),
         what: r.what,
       };
     }),

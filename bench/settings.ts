@@ -73,6 +73,10 @@ export interface ChildResult {
   rssAtEndMB: number;
   /** V8 heap in use after a full GC once `total` records are done, MB. */
   heapUsedAfterGcMB: number;
+  /** Largest V8 heap size, heap in use and Buffer (external) memory seen, sampled every 100 ms, MB. */
+  peakHeapTotalMB: number;
+  peakHeapUsedMB: number;
+  peakExternalMB: number;
   /** Peak resident set size of the child over its life (getrusage maxrss), MB. */
   peakRssMB: number;
 }
