@@ -10,6 +10,7 @@ import 'reflect-metadata';
 import { Controller, Injectable, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { EventPattern, MicroserviceOptions, Transport } from '@nestjs/microservices';
+import { readFileSync } from 'fs';
 import { Kafka, logLevel } from 'kafkajs';
 import { performance } from 'perf_hooks';
 import { setTimeout as sleep } from 'timers/promises';
@@ -60,8 +61,7 @@ class Meter {
       peakHeapTotalMB: memoryPeaks.heapTotal / MB,
       peakHeapUsedMB: memoryPeaks.heapUsed / MB,
       peakExternalMB: memoryPeaks.external / MB,
-      // Linux reports ru_maxrss in kilobytes.
-      peakRssMB: process.resourceUsage().maxRSS / 1024,
+      peakRssMB: peakRssBytes() / MB,
     });
   }
 }
@@ -75,6 +75,23 @@ function sampleMemory(): void {
   memoryPeaks.external = Math.max(memoryPeaks.external, m.external);
 }
 setInterval(sampleMemory, 100).unref();
+
+/**
+ * Peak resident set size of this process: VmHWM, the high-water mark of this
+ * address space. Not getrusage's maxrss: Linux carries the maxrss of the
+ * process before exec over, and a forked child starts as a copy of the
+ * orchestrator (hundreds of MB after filling the topics), so maxrss would report
+ * the parent's peak. maxrss (kilobytes on Linux) only where /proc is missing.
+ */
+function peakRssBytes(): number {
+  try {
+    const match = /^VmHWM:\s+(\d+)\s+kB/m.exec(readFileSync('/proc/self/status', 'utf8'));
+    if (match) return Number(match[1]) * 1024;
+  } catch {
+    // not Linux
+  }
+  return process.resourceUsage().maxRSS * 1024;
+}
 
 type Stop = () => Promise<unknown>;
 

@@ -11,6 +11,7 @@
  *   BENCH_ONLY               comma-separated row names to run (default all)
  *   BENCH_REPEAT             runs of each throughput row, best kept (2)
  *   BENCH_CPU_PROF=1         children write .cpuprofile files to bench/.tmp/prof
+ *   BENCH_CHILD_NODE_ARGS    extra node flags for the measured children, e.g. --max-old-space-size=160
  *   BENCH_OUT                results file (bench/results.json)
  */
 import { ChildProcess, fork } from 'child_process';
@@ -164,7 +165,7 @@ function runChild(row: RowDef, brokers: string[], attempt: number): Promise<Chil
     ordering: row.ordering,
     timeoutMs: timeoutFor(row, topic.records),
   };
-  const execArgv: string[] = ['--expose-gc'];
+  const execArgv: string[] = ['--expose-gc', ...(process.env.BENCH_CHILD_NODE_ARGS ?? '').split(' ').filter(Boolean)];
   if (CPU_PROF) {
     const dir = join(root, 'bench', '.tmp', 'prof');
     mkdirSync(dir, { recursive: true });

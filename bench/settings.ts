@@ -77,7 +77,7 @@ export interface ChildResult {
   peakHeapTotalMB: number;
   peakHeapUsedMB: number;
   peakExternalMB: number;
-  /** Peak resident set size of the child over its life (getrusage maxrss), MB. */
+  /** Peak resident set size of the child over its life (/proc/self/status VmHWM), MB. */
   peakRssMB: number;
 }
 
