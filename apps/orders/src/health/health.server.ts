@@ -1,0 +1,90 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { KafkaConsumerService } from '@app/kafka-consumer';
+import { createServer, IncomingMessage, Server, ServerResponse } from 'http';
+import type { AddressInfo } from 'net';
+import type { OrdersAppConfig } from '../config/app-config';
+import { ConsumerStats } from '../consumer/consumer-stats';
+import type { OrdersStore } from '../database/orders-store';
+import { ORDERS_APP_CONFIG, ORDERS_STORE } from '../orders.constants';
+
+/** What GET /health answers. */
+export interface HealthReport {
+  status: 'ok' | 'stopping' | 'error';
+  groupId: string;
+  topic: string;
+  /** Partitions this instance owns, as `topic partition`. */
+  assignment: string[];
+  applied: number;
+  ordersChanged: number;
+  invalid: number;
+  error?: string;
+}
+
+/**
+ * GET /health on HEALTH_PORT (none when 0): 200 while the database answers and
+ * the consumers run, 503 otherwise. Plain `http`: the app serves nothing else.
+ */
+@Injectable()
+export class HealthServer implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('Health');
+  private server: Server | undefined;
+  private stopping = false;
+
+  constructor(
+    @Inject(ORDERS_APP_CONFIG) private readonly config: OrdersAppConfig,
+    @Inject(ORDERS_STORE) private readonly store: OrdersStore,
+    private readonly consumers: KafkaConsumerService,
+    private readonly stats: ConsumerStats,
+  ) {}
+
+  /** The port listened on (useful when HEALTH_PORT picks none), or undefined. */
+  get port(): number | undefined {
+    return (this.server?.address() as AddressInfo | null)?.port;
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    if (this.config.healthPort === 0) return;
+    const server = createServer((req, res) => void this.handle(req, res));
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.config.healthPort, () => resolve());
+    });
+    this.logger.log(`GET /health on port ${this.port}`);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.stopping = true;
+    const server = this.server;
+    if (!server) return;
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  async report(): Promise<HealthReport> {
+    const base = {
+      groupId: this.config.kafka.groupId,
+      topic: this.config.ordersTopic,
+      assignment: this.consumers.assignments()[this.config.kafka.groupId] ?? [],
+      applied: this.stats.applied,
+      ordersChanged: this.stats.ordersChanged,
+      invalid: this.stats.invalid,
+    };
+    if (this.stopping) return { status: 'stopping', ...base };
+    try {
+      await this.store.ping();
+      return { status: 'ok', ...base };
+    } catch (error) {
+      return { status: 'error', ...base, error: `database: ${(error as Error).message}` };
+    }
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (req.method !== 'GET' || (req.url !== '/health' && req.url !== '/')) {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('GET /health\n');
+      return;
+    }
+    const report = await this.report();
+    res.writeHead(report.status === 'ok' ? 200 : 503, { 'content-type': 'application/json' }).end(`${JSON.stringify(report)}\n`);
+  }
+}
