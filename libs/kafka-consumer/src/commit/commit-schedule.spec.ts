@@ -38,4 +38,15 @@ describe('CommitSchedule', () => {
     s.committed(1000);
     expect(s.due(2500)).toBe(false);
   });
+
+  it('keeps records that finished while a commit was in flight pending for the next interval', () => {
+    const schedule = new CommitSchedule({ mode: 'auto', sync: false, intervalMs: 1000, everyRecords: 0 }, 0);
+    schedule.recordFinished(false);
+    schedule.recordFinished(false);
+    const carried = schedule.pendingRecords;
+    schedule.recordFinished(false); // a worker finished during the commit
+    schedule.committed(1000, carried);
+    expect(schedule.due(1500)).toBe(false);
+    expect(schedule.due(2000)).toBe(true);
+  });
 });

@@ -47,8 +47,18 @@ export class CommitSchedule {
     );
   }
 
-  committed(now: number): void {
-    this.finishedSinceCommit = 0;
+  /** Records finished so far that the commit starting now carries. */
+  get pendingRecords(): number {
+    return this.finishedSinceCommit;
+  }
+
+  /**
+   * A commit that started when `carried` records were pending succeeded. Records
+   * that finished while it was in flight (worker pool) stay pending, so the next
+   * interval still commits them.
+   */
+  committed(now: number, carried = this.finishedSinceCommit): void {
+    this.finishedSinceCommit = Math.max(0, this.finishedSinceCommit - carried);
     this.lastCommitAt = now;
   }
 }

@@ -537,7 +537,9 @@ export class GroupRunner {
   }
 
   private async commitByPolicy(handler: Handler, keys: string[]): Promise<void> {
-    const commit = this.committer.commit(keys).then(() => this.schedules.get(handler.name)!.committed(Date.now()));
+    const schedule = this.schedules.get(handler.name)!;
+    const carried = schedule.pendingRecords;
+    const commit = this.committer.commit(keys).then(() => schedule.committed(Date.now(), carried));
     if (handler.commit.sync) {
       await commit.catch(() => undefined); // reported by onCommitFailure; the offsets stay pending
     } else {
