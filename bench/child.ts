@@ -14,7 +14,7 @@ import { readFileSync } from 'fs';
 import { Kafka, logLevel } from 'kafkajs';
 import { performance } from 'perf_hooks';
 import { setTimeout as sleep } from 'timers/promises';
-import { KafkaConsumerModule, KafkaHandler } from '../libs/kafka-consumer/src';
+import { KafkaConsumerModule, KafkaHandler, KafkaHandlerOptions } from '../libs/kafka-consumer/src';
 import { ChildConfig, ChildMessage, FETCH, GROUP, MB } from './settings';
 
 const config = JSON.parse(process.argv[2] ?? '{}') as ChildConfig;
@@ -149,16 +149,17 @@ async function runKafkajs(meter: Meter): Promise<Stop> {
 /** Our module: one @KafkaHandler, settings mapped from the same FETCH/GROUP values. */
 async function runModule(meter: Meter): Promise<Stop> {
   const ioMs = config.ioMs;
+  const handlerOptions: KafkaHandlerOptions = {
+    groupId: config.groupId,
+    deserializer: 'buffer',
+    fromBeginning: true,
+    concurrency: config.concurrency,
+    ordering: config.ordering,
+  };
 
   @Injectable()
   class NoopHandler {
-    @KafkaHandler(config.topic, {
-      groupId: config.groupId,
-      deserializer: 'buffer',
-      fromBeginning: true,
-      concurrency: config.concurrency,
-      ordering: config.ordering,
-    })
+    @KafkaHandler(config.topic, handlerOptions)
     handle(): void {
       meter.started();
       meter.done(1);
@@ -167,13 +168,7 @@ async function runModule(meter: Meter): Promise<Stop> {
 
   @Injectable()
   class IoHandler {
-    @KafkaHandler(config.topic, {
-      groupId: config.groupId,
-      deserializer: 'buffer',
-      fromBeginning: true,
-      concurrency: config.concurrency,
-      ordering: config.ordering,
-    })
+    @KafkaHandler(config.topic, handlerOptions)
     async handle(): Promise<void> {
       meter.started();
       await sleep(ioMs);

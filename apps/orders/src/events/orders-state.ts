@@ -1,14 +1,7 @@
-import type { OrderEvent, OrderStatus } from './order-event';
+import type { OrderEvent } from './order-event';
 
 /** A row of the `orders` table: the latest version of one order. */
-export interface OrderRow {
-  orderId: string;
-  version: number;
-  customerId: string;
-  country: string;
-  status: OrderStatus;
-  amount: number;
-}
+export type OrderRow = Omit<OrderEvent, 'occurredAt'>;
 
 /**
  * The app's tables in a canonical form: orders sorted by id, countries sorted.

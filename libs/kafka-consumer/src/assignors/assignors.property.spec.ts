@@ -2,18 +2,8 @@ import type { Assignment, GroupMemberSubscription, TopicPartitionCounts } from '
 import { rangeAssign } from './range';
 import { roundRobinAssign } from './round-robin';
 import { stickyAssign } from './sticky';
+import { seededRandom as prng } from '../../../../test/support/seeded-random';
 
-// Random groups from a seeded PRNG (mulberry32), so failures reproduce; the seed is in the test name.
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const int = (rng: () => number, lo: number, hi: number) => lo + Math.floor(rng() * (hi - lo + 1));
 const shuffle = <T>(rng: () => number, xs: T[]) => {
   const out = [...xs];

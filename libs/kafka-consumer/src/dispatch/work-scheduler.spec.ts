@@ -1,5 +1,6 @@
 import { KafkaConsumerConfigError } from '../errors/kafka-consumer-config.error';
 import { WorkItem, WorkScheduler, laneFor } from './work-scheduler';
+import { seededRandom as prng } from '../../../../test/support/seeded-random';
 
 /** A promise the test settles by hand. */
 function deferred(): { promise: Promise<void>; resolve: () => void; reject: (error: unknown) => void } {
@@ -17,17 +18,6 @@ async function flush(): Promise<void> {
   for (let i = 0; i < 5; i++) await new Promise<void>((resolve) => setImmediate(resolve));
 }
 
-/** Small seeded PRNG (mulberry32), so a failing run can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 

@@ -16,6 +16,7 @@ import { PartitionOffsetTracker } from '../offsets/partition-offset-tracker';
 import { parseTopicPartitionKey, topicPartitionKey } from '../offsets/topic-partition-key';
 import { ResolvedGroup, ResolvedHandler, ResolvedModuleOptions, matches, routeTopic } from '../options/resolve-options';
 import { toConsumerConfig } from '../options/to-kafkajs-config';
+import { sleep } from '../utils/backoff';
 import { isFencedError, isGenerationError, isRetriableCommitError } from './kafka-errors';
 import { SeekPosition, resolveSeekPosition } from './seek-position';
 
@@ -76,6 +77,7 @@ export class GroupRunner {
   private readonly poolTasksStartedAt = new Set<number>();
   private poolTimer: NodeJS.Timeout | undefined;
   private lastPayload: EachBatchPayload | undefined;
+  private lastPoolHeartbeat = 0;
   private readonly threadPools: ThreadPool[] = [];
   private readonly env: ConstructorParameters<typeof RecordProcessor>[1];
   private readonly committer: OffsetCommitter;
@@ -392,8 +394,6 @@ export class GroupRunner {
       }
     }
   }
-
-  private lastPoolHeartbeat = 0;
 
   /** Records of one partition the pool holds at most: an equal part of its bound per owned partition. */
   private partitionShare(handler: Handler, pool: WorkScheduler): number {
@@ -788,10 +788,6 @@ function toTopicPartitions(keys: string[]): Array<{ topic: string; partitions: n
     byTopic.set(topic, [...(byTopic.get(topic) ?? []), partition]);
   }
   return [...byTopic].map(([topic, partitions]) => ({ topic, partitions }));
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /** No progress yet; a manual handler commits nothing until it acknowledges. */
