@@ -60,6 +60,26 @@ describe('OffsetCommitter', () => {
     expect(sent.map((o) => o[0].offset)).toEqual(['1', '3']);
   });
 
+  it('joinQueued adds a partition to the queued commit only when one is queued', async () => {
+    const sent: OffsetToCommit[][] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const { committer, track } = setup(async (o) => {
+      sent.push(o);
+      if (sent.length === 1) await gate;
+    });
+    track('t', 0, 1);
+    track('t', 1, 2);
+    expect(committer.joinQueued(topicPartitionKey('t', 0))).toBe(false); // nothing queued: the caller commits
+    const first = committer.commit([topicPartitionKey('t', 0)]);
+    await Promise.resolve();
+    const second = committer.commit([topicPartitionKey('t', 0)]);
+    expect(committer.joinQueued(topicPartitionKey('t', 1))).toBe(true);
+    release();
+    await Promise.all([first, second]);
+    expect(sent).toEqual([[{ topic: 't', partition: 0, offset: '1' }], [{ topic: 't', partition: 1, offset: '2' }]]);
+  });
+
   it('never sends an offset below the last acknowledged one, even when the tracker is ahead later', async () => {
     const sent: string[] = [];
     const { committer, track } = setup(async (o) => void sent.push(o[0].offset));

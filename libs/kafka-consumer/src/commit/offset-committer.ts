@@ -66,6 +66,18 @@ export class OffsetCommitter {
     return entry.promise;
   }
 
+  /**
+   * Adds `key` to the commit that is queued behind the one in flight, if there
+   * is one, and reports whether it did: a caller that does not wait for the
+   * result needs nothing more (offsets are read when that commit starts).
+   */
+  joinQueued(key: string): boolean {
+    const queued = this.queued;
+    if (!queued) return false;
+    if (queued.keys !== 'all') queued.keys.add(key);
+    return true;
+  }
+
   /** Offsets that would be committed now. */
   pending(keys: Set<string> | 'all' = 'all'): Array<OffsetToCommit & { tracker: PartitionOffsetTracker }> {
     const result: Array<OffsetToCommit & { tracker: PartitionOffsetTracker }> = [];

@@ -1,4 +1,4 @@
-import type { KafkaMessage } from 'kafkajs';
+import type { IHeaders, KafkaMessage } from 'kafkajs';
 import type { BoundMethod } from '../discovery/kafka-handler.explorer';
 import { DeserializationError } from '../errors/deserialization.error';
 import { NonRetriableError, RetryLaterError } from '../errors/handler-signals.error';
@@ -8,7 +8,8 @@ import type { ResolvedHandler } from '../options/resolve-options';
 import type { SeekPosition } from '../runner/seek-position';
 import { backoffDelay, sleep } from '../utils/backoff';
 
-export type ProcessOutcome = 'done' | 'aborted';
+/** 'acknowledged': done, and a manual-commit handler called `ctx.commit()`. */
+export type ProcessOutcome = 'done' | 'acknowledged' | 'aborted';
 
 export interface ProcessingEnvironment {
   groupId: string;
@@ -21,16 +22,93 @@ export interface ProcessingEnvironment {
   seek(topic: string, partition: number, position: SeekPosition): Promise<string>;
 }
 
-/** Runs user code; the caller keeps heartbeats flowing meanwhile. */
-export type UserCodeRunner = <T>(work: () => Promise<T>) => Promise<T>;
+/**
+ * The context handed to a record handler. A class rather than an object
+ * literal: it is built once per record on the hot path, and its methods live
+ * on the prototype instead of being closures per record.
+ */
+class RecordContext implements KafkaMessageContext {
+  readonly groupId: string;
+  #env: ProcessingEnvironment;
+  #acknowledged = false;
 
-type Decoded = { ok: true; record: KafkaRecord } | { ok: false; error: DeserializationError };
+  constructor(
+    env: ProcessingEnvironment,
+    readonly topic: string,
+    readonly partition: number,
+    readonly offset: string,
+    readonly key: unknown,
+    readonly headers: IHeaders,
+    readonly timestamp: string,
+    readonly rawValue: Buffer | null,
+  ) {
+    this.groupId = env.groupId;
+    this.#env = env;
+  }
+
+  get acknowledged(): boolean {
+    return this.#acknowledged;
+  }
+
+  commit(): void {
+    this.#acknowledged = true;
+  }
+
+  seek(position: SeekPosition): Promise<string> {
+    return this.#env.seek(this.topic, this.partition, position);
+  }
+
+}
+
+class BatchContext implements KafkaBatchContext {
+  readonly groupId: string;
+  #env: ProcessingEnvironment;
+  #acknowledged = false;
+
+  constructor(
+    env: ProcessingEnvironment,
+    readonly topic: string,
+    readonly partition: number,
+    readonly firstOffset: string,
+    readonly lastOffset: string,
+  ) {
+    this.groupId = env.groupId;
+    this.#env = env;
+  }
+
+  get acknowledged(): boolean {
+    return this.#acknowledged;
+  }
+
+  commit(): void {
+    this.#acknowledged = true;
+  }
+
+  seek(position: SeekPosition): Promise<string> {
+    return this.#env.seek(this.topic, this.partition, position);
+  }
+}
+
+/** The plain fields of a record handler's context (what `threads` hands to a worker thread). */
+export function contextFields(context: KafkaMessageContext): Omit<KafkaMessageContext, 'commit' | 'seek' | 'rawValue'> {
+  const { groupId, topic, partition, offset, key, headers, timestamp } = context;
+  return { groupId, topic, partition, offset, key, headers, timestamp };
+}
+
+const EMPTY_HEADERS: IHeaders = Object.freeze({}) as IHeaders;
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as PromiseLike<unknown> | null)?.then === 'function';
+}
 
 /**
  * Turns one fetched record (or batch) into handler calls: deserializes,
  * retries with backoff, and reports what finally failed. A record that cannot
  * be handled is reported, never silently dropped, and never blocks its
  * partition forever.
+ *
+ * processRecord answers synchronously when the handler does (no promise per
+ * record on the no-op path); the caller awaits only what is a promise.
  */
 export class RecordProcessor {
   constructor(
@@ -38,97 +116,100 @@ export class RecordProcessor {
     private readonly env: ProcessingEnvironment,
   ) {}
 
-  async processRecord(
-    topic: string,
-    partition: number,
-    message: KafkaMessage,
-    acknowledge: () => void,
-    runUserCode: UserCodeRunner,
-  ): Promise<ProcessOutcome> {
-    const decoded = this.decode(topic, partition, message);
-    if (!decoded.ok) return this.giveUp('deserialization', decoded.error, topic, partition, message, 0);
-    const { value, ...meta } = decoded.record;
-    const context: KafkaMessageContext = {
-      ...meta,
-      groupId: this.env.groupId,
-      rawValue: message.value,
-      commit: acknowledge,
-      seek: (position) => this.env.seek(topic, partition, position),
-    };
-    return this.invoke(runUserCode, [value, context], (error, attempts) => this.giveUp('handler', error, topic, partition, message, attempts));
+  processRecord(topic: string, partition: number, message: KafkaMessage): ProcessOutcome | Promise<ProcessOutcome> {
+    if (this.env.signal.aborted) return 'aborted';
+    const headers = message.headers ?? EMPTY_HEADERS;
+    const rawValue = message.value ?? null;
+    let key: unknown;
+    let value: unknown;
+    try {
+      key = this.handler.keyDeserializer.deserialize(message.key ?? null, { topic, headers });
+    } catch (error) {
+      return this.giveUp('deserialization', new DeserializationError('key', error), topic, partition, message, 0);
+    }
+    try {
+      value = this.handler.valueDeserializer.deserialize(rawValue, { topic, headers });
+    } catch (error) {
+      return this.giveUp('deserialization', new DeserializationError('value', error), topic, partition, message, 0);
+    }
+    const context = new RecordContext(this.env, topic, partition, message.offset, key, headers, message.timestamp, rawValue);
+    const giveUp = (error: unknown, attempts: number) => this.giveUp('handler', error, topic, partition, message, attempts);
+    let result: unknown;
+    try {
+      result = this.handler.source(value, context);
+    } catch (error) {
+      return this.retry(value, context, error, giveUp);
+    }
+    if (!isThenable(result)) return context.acknowledged ? 'acknowledged' : 'done';
+    return Promise.resolve(result).then(
+      () => (context.acknowledged ? 'acknowledged' : 'done'),
+      (error: unknown) => this.retry(value, context, error, giveUp),
+    );
   }
 
-  async processBatch(
-    topic: string,
-    partition: number,
-    messages: KafkaMessage[],
-    acknowledge: () => void,
-    runUserCode: UserCodeRunner,
-  ): Promise<ProcessOutcome> {
+  async processBatch(topic: string, partition: number, messages: KafkaMessage[]): Promise<ProcessOutcome> {
     const records: KafkaRecord[] = [];
     const sources: KafkaMessage[] = [];
     for (const message of messages) {
-      const decoded = this.decode(topic, partition, message);
-      if (decoded.ok) {
-        records.push(decoded.record);
-        sources.push(message);
-      } else if ((await this.giveUp('deserialization', decoded.error, topic, partition, message, 0)) === 'aborted') {
-        return 'aborted';
+      const headers = message.headers ?? EMPTY_HEADERS;
+      let key: unknown;
+      let value: unknown;
+      let failure: DeserializationError | undefined;
+      try {
+        key = this.handler.keyDeserializer.deserialize(message.key ?? null, { topic, headers });
+      } catch (error) {
+        failure = new DeserializationError('key', error);
       }
+      if (!failure) {
+        try {
+          value = this.handler.valueDeserializer.deserialize(message.value ?? null, { topic, headers });
+        } catch (error) {
+          failure = new DeserializationError('value', error);
+        }
+      }
+      if (failure) {
+        if ((await this.giveUp('deserialization', failure, topic, partition, message, 0)) === 'aborted') return 'aborted';
+        continue;
+      }
+      records.push({ topic, partition, offset: message.offset, key, value, headers, timestamp: message.timestamp });
+      sources.push(message);
     }
     if (records.length === 0) return 'done';
-    const context: KafkaBatchContext = {
-      groupId: this.env.groupId,
-      topic,
-      partition,
-      firstOffset: records[0].offset,
-      lastOffset: records[records.length - 1].offset,
-      commit: acknowledge,
-      seek: (position) => this.env.seek(topic, partition, position),
-    };
-    return this.invoke(runUserCode, [records, context], async (error, attempts) => {
+    const context = new BatchContext(this.env, topic, partition, records[0].offset, records[records.length - 1].offset);
+    const giveUp = async (error: unknown, attempts: number): Promise<ProcessOutcome> => {
       for (const message of sources) {
         if ((await this.giveUp('handler', error, topic, partition, message, attempts)) === 'aborted') return 'aborted';
       }
       return 'done';
-    });
+    };
+    if (this.env.signal.aborted) return 'aborted';
+    try {
+      await this.handler.source(records, context);
+    } catch (error) {
+      return this.retry(records, context, error, giveUp);
+    }
+    return context.acknowledged ? 'acknowledged' : 'done';
   }
 
-  private async invoke(
-    runUserCode: UserCodeRunner,
-    args: unknown[],
-    onGiveUp: (error: unknown, attempts: number) => Promise<ProcessOutcome>,
+  /** Attempts after the first failed one, with backoff, until success, give-up or abort. */
+  private async retry(
+    input: unknown,
+    context: RecordContext | BatchContext,
+    firstError: unknown,
+    giveUp: (error: unknown, attempts: number) => Promise<ProcessOutcome>,
   ): Promise<ProcessOutcome> {
     const { retry } = this.handler;
+    let error = firstError;
     for (let attempt = 1; ; attempt++) {
+      if (attempt >= retry.attempts || error instanceof NonRetriableError) return giveUp(error, attempt);
+      await sleep(error instanceof RetryLaterError ? error.delayMs : backoffDelay(retry, attempt), this.env.signal);
       if (this.env.signal.aborted) return 'aborted';
       try {
-        await runUserCode(async () => this.handler.source(...args));
-        return 'done';
-      } catch (error) {
-        if (attempt >= retry.attempts || error instanceof NonRetriableError) return onGiveUp(error, attempt);
-        const delay = error instanceof RetryLaterError ? error.delayMs : backoffDelay(retry, attempt);
-        await sleep(delay, this.env.signal);
+        await this.handler.source(input, context);
+        return context.acknowledged ? 'acknowledged' : 'done';
+      } catch (next) {
+        error = next;
       }
-    }
-  }
-
-  private decode(topic: string, partition: number, message: KafkaMessage): Decoded {
-    const headers = message.headers ?? {};
-    let key: unknown;
-    try {
-      key = this.handler.keyDeserializer.deserialize(message.key ?? null, { topic, headers });
-    } catch (error) {
-      return { ok: false, error: new DeserializationError('key', error) };
-    }
-    try {
-      const value = this.handler.valueDeserializer.deserialize(message.value ?? null, { topic, headers });
-      return {
-        ok: true,
-        record: { topic, partition, offset: message.offset, key, value, headers, timestamp: message.timestamp },
-      };
-    } catch (error) {
-      return { ok: false, error: new DeserializationError('value', error) };
     }
   }
 

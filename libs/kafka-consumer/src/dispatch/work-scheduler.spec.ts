@@ -242,6 +242,29 @@ describe('WorkScheduler', () => {
     expect(scheduler.queued('cold-1')).toBe(1);
   });
 
+  it('past capacity admits only partitions under their share, up to twice the capacity', () => {
+    const scheduler = new WorkScheduler({ concurrency: 1, capacity: 4 });
+    const never = new Promise<void>(() => undefined);
+    const submit = (partition: string) => scheduler.submit({ partition, lane: partition, run: () => never });
+    for (let i = 0; i < 4; i++) submit('stuck');
+    expect(scheduler.isFull()).toBe(true);
+    expect(scheduler.idleWorkers).toBe(0);
+    expect(scheduler.admits('stuck')).toBe(false);
+    expect(() => submit('stuck')).toThrow(/full \(capacity 4\)/);
+    // 'other' has nothing pending: under its share (4 / 1 active partition).
+    expect(scheduler.admits('other')).toBe(true);
+    submit('other');
+    submit('other');
+    // Shares are now 4 / 2 = 2: 'other' holds 2, so it is at its share.
+    expect(scheduler.admits('other')).toBe(false);
+    submit('third');
+    submit('third'); // share 4 / 3, third held 1 < 1.33
+    expect(scheduler.admits('third')).toBe(false);
+    expect(scheduler.size).toBe(8);
+    // Twice the capacity is the hard bound, whatever the shares.
+    expect(scheduler.admits('fourth')).toBe(false);
+  });
+
   it('dropQueued removes only the not-yet-started items of a partition', async () => {
     const probe = new Probe();
     const scheduler = new WorkScheduler({ concurrency: 2, capacity: 100 });

@@ -76,12 +76,14 @@ export function laneFor(
  * lane holds only its own items back (no head-of-line blocking). O(1) amortized
  * per submit and per completion.
  *
- * Backpressure: the scheduler holds at most `capacity` items. The consumer loop
- * checks `isFull()` before submitting; when full it pauses fetching of
- * `partitionsOverShare()` and awaits `waitForCapacity()` (or uses
- * `submitWhenRoom`). A partition is over its share when its pending (queued +
- * running) count is at least `fairShare()` = capacity / partitions with pending
- * work; when the scheduler is full at least one partition always is.
+ * Backpressure: the scheduler holds `capacity` items. Past that it admits
+ * (`admits`) only a partition under its share, so that one partition whose
+ * records are stuck behind a slow one cannot starve the others, and never
+ * more than twice `capacity`. A partition is over its share when its pending
+ * (queued + running) count is at least `fairShare()` = capacity / partitions
+ * with pending work; when the scheduler is full at least one partition always
+ * is. The consumer loop awaits `waitForCapacity()` (or uses `submitWhenRoom`),
+ * or pauses fetching of the partitions over their share.
  */
 export class WorkScheduler<T extends WorkItem = WorkItem> {
   private readonly concurrency: number;
@@ -133,6 +135,21 @@ export class WorkScheduler<T extends WorkItem = WorkItem> {
     return this.size >= this.capacity;
   }
 
+  /** Whether `submit` takes an item of this partition now (see the class comment). */
+  admits(partition: string): boolean {
+    const size = this.size;
+    return size < this.capacity || (size < 2 * this.capacity && this.pending(partition) < this.fairShare());
+  }
+
+  /**
+   * Workers with nothing to run although items may be queued: everything queued
+   * waits behind a running item of its own lane (ordering), so admitting more
+   * of the same lanes would not keep them busy.
+   */
+  get idleWorkers(): number {
+    return this.concurrency - this.runningCount;
+  }
+
   /** capacity / number of partitions with pending work (capacity when none has any). */
   fairShare(): number {
     return this.capacity / Math.max(1, this.activePartitions);
@@ -150,10 +167,10 @@ export class WorkScheduler<T extends WorkItem = WorkItem> {
 
   /**
    * Queues an item; it may start before `submit` returns. Throws when the
-   * scheduler is full: check `isFull()` and await `waitForCapacity()` first.
+   * scheduler does not admit it: check `admits()` and await `waitForCapacity()` first.
    */
   submit(item: T): void {
-    if (this.isFull()) {
+    if (!this.admits(item.partition)) {
       throw new Error(`WorkScheduler is full (capacity ${this.capacity}); await waitForCapacity() before submitting to ${item.partition}`);
     }
     const partition = this.partitionState(item.partition);

@@ -1,4 +1,4 @@
-import { EXTENSION, installConsumerGroupExtension, runAsGroupOf } from './consumer-group-extension';
+import { carryGroupInstanceId, EXTENSION, installConsumerGroupExtension, withGroupInstanceId } from './consumer-group-extension';
 
 /* eslint-disable @typescript-eslint/no-require-imports */
 const Broker = require('kafkajs/src/broker');
@@ -31,17 +31,33 @@ describe('consumer group extension', () => {
   it('puts group.instance.id on JoinGroup v5, SyncGroup v3 and Heartbeat v3 of a static member only', async () => {
     const { broker, sent } = capturingBroker({ [apiKeys.JoinGroup]: 5, [apiKeys.SyncGroup]: 3, [apiKeys.Heartbeat]: 3 });
     const join = { groupId: 'g', sessionTimeout: 6000, rebalanceTimeout: 10000, memberId: 'm', groupProtocols: [{ name: 'x', metadata: Buffer.alloc(0) }] };
-    const staticMember = { groupInstanceId: 'ledger-a' };
-    await runAsGroupOf(staticMember, () => broker.joinGroup(join));
-    await runAsGroupOf(staticMember, () => broker.syncGroup({ groupId: 'g', generationId: 1, memberId: 'm', groupAssignment: [] }));
-    await runAsGroupOf(staticMember, () => broker.heartbeat({ groupId: 'g', groupGenerationId: 1, memberId: 'm' }));
-    await broker.joinGroup(join); // a dynamic member
+    const staticMember = withGroupInstanceId(broker, 'ledger-a');
+    await staticMember.joinGroup(join);
+    await staticMember.syncGroup({ groupId: 'g', generationId: 1, memberId: 'm', groupAssignment: [] });
+    await staticMember.heartbeat({ groupId: 'g', groupGenerationId: 1, memberId: 'm' });
+    await broker.joinGroup(join); // the same broker, used by a dynamic member
     expect(sent).toHaveLength(4);
     for (const request of sent.slice(0, 3)) expect(request.includes(Buffer.from('ledger-a'))).toBe(true);
     expect(sent[3].includes(Buffer.from('ledger-a'))).toBe(false);
-    // The patch swaps lookupRequest only for the duration of the call.
+    // The view swaps lookupRequest only for the duration of the call, and reads and writes the broker itself.
     expect(Object.hasOwn(broker, 'lookupRequest')).toBe(true);
-    expect(broker.lookupRequest(apiKeys.JoinGroup, requests.JoinGroup)).toBeDefined();
+    staticMember.someState = 1;
+    expect(broker.someState).toBe(1);
+    expect(staticMember.lookupRequest).toBe(broker.lookupRequest);
+  });
+
+  it('a static member reaches every coordinator it is given through the view, without wrapping twice', async () => {
+    const { broker, sent } = capturingBroker({ [apiKeys.Heartbeat]: 3 });
+    const group = Object.create(ConsumerGroup.prototype);
+    group.coordinator = null;
+    carryGroupInstanceId(group, 'ledger-b');
+    carryGroupInstanceId(group, 'ledger-b');
+    group.coordinator = broker; // what kafkajs does on each join
+    await group.coordinator.heartbeat({ groupId: 'g', groupGenerationId: 1, memberId: 'm' });
+    group.coordinator = group.coordinator; // a view given back is not wrapped again
+    await group.coordinator.heartbeat({ groupId: 'g', groupGenerationId: 1, memberId: 'm' });
+    expect(sent).toHaveLength(2);
+    for (const request of sent) expect(request.toString('latin1').split('ledger-b')).toHaveLength(2);
   });
 
   it('a static member does not send LeaveGroup; a dynamic one does', async () => {

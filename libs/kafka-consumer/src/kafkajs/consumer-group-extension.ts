@@ -1,4 +1,3 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Assigner } from 'kafkajs';
 
 /**
@@ -66,8 +65,9 @@ interface KafkajsBroker {
   lookupRequest: (apiKey: number, definition: unknown) => (args: Record<string, unknown>) => unknown;
 }
 
-/** The extension of the consumer group whose protocol call is running now. */
-const current = new AsyncLocalStorage<ConsumerGroupExtension>();
+/** Broker calls of a group member that carry group.instance.id (JoinGroup v5+, SyncGroup v3+, Heartbeat v3+). */
+const MEMBER_CALLS = ['joinGroup', 'syncGroup', 'heartbeat'] as const;
+const CARRIES_INSTANCE_ID = Symbol('nestjs-kafka-consumer:carries-group-instance-id');
 let installed = false;
 
 export function extensionOf(group: KafkajsConsumerGroup): ConsumerGroupExtension | undefined {
@@ -97,7 +97,7 @@ export function installConsumerGroupExtension(): void {
   for (const method of ['joinAndSync', 'heartbeat', 'leave'] as const) {
     if (typeof ConsumerGroup.prototype[method] !== 'function') throw new Error(`kafkajs ConsumerGroup.${method} not found; unsupported kafkajs build`);
   }
-  for (const method of ['joinGroup', 'syncGroup', 'heartbeat']) {
+  for (const method of MEMBER_CALLS) {
     if (typeof Broker.prototype[method] !== 'function') throw new Error(`kafkajs Broker.${method} not found; unsupported kafkajs build`);
   }
 
@@ -110,8 +110,9 @@ export function installConsumerGroupExtension(): void {
     if (!extension) return joinAndSync.call(this);
     if (extension.standalone) return assignStandalone(this, extension);
     await extension.beforeJoin?.(!this.memberId);
+    if (extension.groupInstanceId) carryGroupInstanceId(this, extension.groupInstanceId);
     for (;;) {
-      await current.run(extension, () => joinTolerantly(() => joinAndSync.call(this)));
+      await joinTolerantly(() => joinAndSync.call(this));
       const joined: JoinedGroup = {
         memberId: this.memberId ?? '',
         generationId: this.generationId ?? -1,
@@ -126,7 +127,7 @@ export function installConsumerGroupExtension(): void {
     const extension = extensionOf(this);
     if (!extension) return heartbeat.call(this, args);
     if (extension.standalone) return Promise.resolve();
-    return current.run(extension, () => heartbeat.call(this, args));
+    return heartbeat.call(this, args);
   };
 
   ConsumerGroup.prototype.leave = async function (this: KafkajsConsumerGroup): Promise<void> {
@@ -140,26 +141,6 @@ export function installConsumerGroupExtension(): void {
     return leave.call(this);
   };
 
-  // Broker.joinGroup/syncGroup/heartbeat build their request without group_instance_id, although
-  // the request encoders (JoinGroup v5+, SyncGroup v3+, Heartbeat v3+) take it: pass it through.
-  for (const method of ['joinGroup', 'syncGroup', 'heartbeat']) {
-    const original = Broker.prototype[method];
-    Broker.prototype[method] = function (this: KafkajsBroker, args: Record<string, unknown>): Promise<unknown> {
-      const groupInstanceId = current.getStore()?.groupInstanceId;
-      if (!groupInstanceId) return original.call(this, args);
-      const lookup = this.lookupRequest;
-      this.lookupRequest = (apiKey, definition) => {
-        const build = lookup.call(this, apiKey, definition);
-        return (request) => build({ ...request, groupInstanceId });
-      };
-      try {
-        // The original looks its request up synchronously, before its first await.
-        return original.call(this, args);
-      } finally {
-        this.lookupRequest = lookup;
-      }
-    };
-  }
   installed = true;
 }
 
@@ -181,9 +162,57 @@ async function joinTolerantly(join: () => Promise<void>): Promise<void> {
   }
 }
 
-/** Runs `work` as a protocol call of the consumer group carrying `extension` (used by the wrappers; exported for tests). */
-export function runAsGroupOf<T>(extension: ConsumerGroupExtension, work: () => T): T {
-  return current.run(extension, work);
+/**
+ * kafkajs's ConsumerGroup reaches the coordinator through `this.coordinator`,
+ * set on each join. From then on this group's coordinator is seen through
+ * `withGroupInstanceId`, so only this consumer's requests carry the id (no
+ * process-wide state: other consumers, even of the same broker, are untouched).
+ */
+export function carryGroupInstanceId(group: KafkajsConsumerGroup, groupInstanceId: string): void {
+  const target = group as unknown as Record<PropertyKey, unknown>;
+  if (target[CARRIES_INSTANCE_ID]) return;
+  let coordinator = group.coordinator;
+  Object.defineProperty(group, 'coordinator', {
+    configurable: true,
+    enumerable: true,
+    get: () => coordinator,
+    set: (broker: unknown) => {
+      coordinator = broker ? withGroupInstanceId(broker as KafkajsBroker, groupInstanceId) : broker;
+    },
+  });
+  if (coordinator) group.coordinator = coordinator;
+  target[CARRIES_INSTANCE_ID] = true;
+}
+
+/**
+ * A view of a kafkajs Broker whose JoinGroup, SyncGroup and Heartbeat
+ * requests carry `groupInstanceId`. kafkajs's Broker builds those requests
+ * without it, although its encoders (JoinGroup v5+, SyncGroup v3+, Heartbeat
+ * v3+) take it; the view passes it through the request builder for the
+ * duration of the call. Every other property reads and writes the broker.
+ */
+export function withGroupInstanceId<B extends object>(broker: B, groupInstanceId: string): B {
+  const real = ((broker as Record<PropertyKey, unknown>)[CARRIES_INSTANCE_ID] as B | undefined) ?? broker;
+  const target = real as unknown as KafkajsBroker & Record<string, BrokerMethod>;
+  const calls: Record<PropertyKey, unknown> = { [CARRIES_INSTANCE_ID]: real };
+  for (const method of MEMBER_CALLS) {
+    calls[method] = (args: Record<string, unknown>) => {
+      const lookup = target.lookupRequest;
+      target.lookupRequest = (apiKey, definition) => {
+        const build = lookup.call(target, apiKey, definition);
+        return (request) => build({ ...request, groupInstanceId });
+      };
+      try {
+        // kafkajs looks its request up synchronously, before its first await.
+        return target[method](args);
+      } finally {
+        target.lookupRequest = lookup;
+      }
+    };
+  }
+  return new Proxy(real, {
+    get: (object, property, receiver) => (Object.hasOwn(calls, property) ? calls[property] : Reflect.get(object, property, receiver)),
+  });
 }
 
 /** Runs `work` while sending heartbeats, so long rebalance hooks keep the membership. */

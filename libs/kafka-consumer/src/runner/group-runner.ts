@@ -8,8 +8,9 @@ import type { BoundMethod, DiscoveredRebalanceHook } from '../discovery/kafka-ha
 import { DeadLetterPublisher } from '../dispatch/dead-letter-publisher';
 import { createThreadPool, ThreadPool } from '../dispatch/thread-pool';
 import { laneFor, WorkScheduler } from '../dispatch/work-scheduler';
-import { RecordProcessor, UserCodeRunner } from '../dispatch/record-processor';
+import { contextFields, RecordProcessor } from '../dispatch/record-processor';
 import type { KafkaConsumerFailure } from '../interfaces/consumer-failure.interface';
+import type { KafkaMessageContext } from '../interfaces/message-context.interface';
 import type { GroupMembership, RebalanceContext, RebalanceHookKind, TopicPartition } from '../interfaces/rebalance.interface';
 import { ConsumerGroupExtension, installConsumerGroupExtension, JoinedGroup } from '../kafkajs/consumer-group-extension';
 import { PartitionOffsetTracker } from '../offsets/partition-offset-tracker';
@@ -75,9 +76,17 @@ export class GroupRunner {
   /** Partitions paused because their records fill a pool; resumed as it drains. */
   private readonly pausedForBackpressure = new Set<string>();
   private readonly poolTasksStartedAt = new Set<number>();
-  private poolTimer: NodeJS.Timeout | undefined;
+  /** Pool commits and resumes, and heartbeats while user code runs. */
+  private tickTimer: NodeJS.Timeout | undefined;
   private lastPayload: EachBatchPayload | undefined;
-  private lastPoolHeartbeat = 0;
+  private lastKeepAliveHeartbeat = 0;
+  private overdueReported = false;
+  /** When the record (or batch) the sequential loop is running started; 0 when none. */
+  private recordStartedAt = 0;
+  /** The sequential loop asks kafkajs for a heartbeat (and hears of rebalances) at most this often. */
+  private readonly loopHeartbeatEveryMs: number;
+  private nextLoopHeartbeatAt = 0;
+  private readonly handlersByName = new Map<string, Handler>();
   private readonly threadPools: ThreadPool[] = [];
   private readonly env: ConstructorParameters<typeof RecordProcessor>[1];
   private readonly committer: OffsetCommitter;
@@ -106,7 +115,9 @@ export class GroupRunner {
       seek: (topic: string, partition: number, position: SeekPosition) => this.seek(topic, partition, position),
     };
     this.env = env;
+    this.loopHeartbeatEveryMs = Math.max(10, Math.floor(group.settings.heartbeatIntervalMs / 4));
     for (const handler of group.handlers) {
+      this.handlersByName.set(handler.name, handler);
       this.processors.set(handler.name, new RecordProcessor(handler, env));
       this.schedules.set(handler.name, new CommitSchedule(handler.commit, Date.now()));
       if (handler.concurrency > 1) {
@@ -193,9 +204,8 @@ export class GroupRunner {
       this.refreshTimer = setInterval(() => void this.refreshTopics(), options.topicRefreshIntervalMs);
     }
     const autoIntervals = group.handlers.filter((h) => h.commit.mode === 'auto' && h.commit.intervalMs > 0).map((h) => h.commit.intervalMs);
-    if (this.pools.size > 0) {
-      this.poolTimer = setInterval(() => this.poolTick(), POOL_TICK_MS);
-    }
+    const tickMs = this.pools.size > 0 ? POOL_TICK_MS : Math.max(POOL_TICK_MS, Math.floor(group.settings.heartbeatIntervalMs / 4));
+    this.tickTimer = setInterval(() => this.tick(), tickMs);
     if (autoIntervals.length > 0) {
       this.autoCommitTimer = setInterval(() => this.commitDueAuto(), Math.max(50, Math.min(...autoIntervals) / 4));
     }
@@ -217,14 +227,14 @@ export class GroupRunner {
     clearInterval(this.autoCommitTimer);
     const consumer = this.consumer;
     if (!consumer) {
-      clearInterval(this.poolTimer);
+      clearInterval(this.tickTimer);
       return;
     }
     this.pauseAll(consumer);
     // Queued records never started: they stay uncommitted and are delivered again later.
     for (const pool of this.pools.values()) pool.dropQueued();
     const drained = (await this.drain(options.shutdownTimeoutMs)) && (await withTimeout(this.poolsIdle(), options.shutdownTimeoutMs));
-    clearInterval(this.poolTimer);
+    clearInterval(this.tickTimer);
     // A record still running past the timeout stays uncommitted; it is redelivered later.
     this.abort.abort();
     await Promise.all(this.threadPools.map((pool) => pool.destroy().catch(() => undefined)));
@@ -250,10 +260,8 @@ export class GroupRunner {
       const pool = await createThreadPool({ ...handler.threads, optionPath: `handler ${handler.name}: threads` });
       this.threadPools.push(pool);
       const method = handler.source;
-      const source: BoundMethod = async (value: unknown, ctx: unknown) => {
-        const { commit: _commit, seek: _seek, rawValue: _raw, ...meta } = ctx as Record<string, unknown>;
-        return method(await pool.run(value, meta), ctx);
-      };
+      const source: BoundMethod = async (value: unknown, ctx: unknown) =>
+        method(await pool.run(value, contextFields(ctx as KafkaMessageContext)), ctx);
       this.processors.set(handler.name, new RecordProcessor({ ...handler, source }, this.env));
     }
   }
@@ -287,29 +295,49 @@ export class GroupRunner {
     }
   }
 
+  /**
+   * The sequential path. Hot: no promise, closure or timer per record unless
+   * the handler returns a promise; the fetch position is resolved once, for
+   * the last finished record, when the loop ends for any reason.
+   */
   private async processRecords(payload: EachBatchPayload, key: string, state: PartitionState): Promise<void> {
     const pool = this.pools.get(state.handler.name);
     if (pool) return this.dispatchRecords(payload, key, state, pool);
-    const { batch, resolveOffset } = payload;
+    const { batch } = payload;
+    const { topic, partition, messages } = batch;
     const processor = this.processors.get(state.handler.name)!;
     const schedule = this.schedules.get(state.handler.name)!;
-    const runUserCode = this.userCodeRunner(payload);
+    let resolved: string | undefined;
     let skipped = false;
-    for (const message of batch.messages) {
-      if (this.batchInterrupted(payload, key)) return;
-      if (!state.tracker.begin(message.offset)) {
-        // Already begun before a rebalance re-fetch: not run twice.
-        resolveOffset(message.offset);
-        skipped = true;
-        continue;
+    try {
+      for (let i = 0; i < messages.length; i++) {
+        const message = messages[i];
+        if (this.batchInterrupted(payload, key, state)) return;
+        const offset = BigInt(message.offset);
+        if (!state.tracker.begin(offset)) {
+          // Already begun before a rebalance re-fetch: not run twice.
+          resolved = message.offset;
+          skipped = true;
+          continue;
+        }
+        const startedAt = Date.now();
+        this.recordStartedAt = startedAt;
+        let outcome = processor.processRecord(topic, partition, message);
+        if (typeof outcome !== 'string') outcome = await outcome;
+        this.recordStartedAt = 0;
+        if (outcome === 'aborted') return;
+        const acknowledged = outcome === 'acknowledged';
+        this.finish(state, offset, acknowledged);
+        resolved = message.offset;
+        if (schedule.recordFinished(acknowledged)) {
+          const commit = this.commitByPolicy(state.handler, [key]);
+          if (commit) await commit;
+        }
+        if (this.generationEnded !== undefined || startedAt >= this.nextLoopHeartbeatAt) await this.heartbeat(payload);
       }
-      let acknowledged = false;
-      const outcome = await processor.processRecord(batch.topic, batch.partition, message, () => (acknowledged = true), runUserCode);
-      if (outcome === 'aborted') return;
-      this.finish(state, message.offset, acknowledged);
-      resolveOffset(message.offset);
-      if (schedule.recordFinished(acknowledged)) await this.commitByPolicy(state.handler, [key]);
-      await this.heartbeat(payload);
+    } finally {
+      this.recordStartedAt = 0;
+      if (resolved !== undefined) payload.resolveOffset(resolved);
     }
     if (schedule.batchFinished(false) || skipped) await this.commitByPolicy(state.handler, [key]);
   }
@@ -317,52 +345,76 @@ export class GroupRunner {
   /**
    * Worker-pool path (§4.4.1 option 2): the fetch loop only queues records and
    * moves the fetch position on; workers run them in their lanes; commits come
-   * from the tracker's contiguous watermark, sent by this loop and the pool tick,
-   * never by a worker. A full pool pauses the partitions holding most of it.
+   * from the tracker's contiguous watermark, sent by this loop and the tick,
+   * never by a worker.
    */
   private async dispatchRecords(payload: EachBatchPayload, key: string, state: PartitionState, pool: WorkScheduler): Promise<void> {
-    const { batch, resolveOffset } = payload;
+    const { batch } = payload;
+    const { topic, partition, messages } = batch;
     const processor = this.processors.get(state.handler.name)!;
-    const share = this.partitionShare(state.handler, pool);
-    for (const message of batch.messages) {
-      if (this.batchInterrupted(payload, key)) return;
-      if (pool.pending(key) >= share) {
-        // This partition holds its share of the pool: pause it alone; the rest of this batch is
-        // fetched again from here once it drains. Other partitions keep their room.
-        this.pauseForBackpressure([key]);
-        return;
+    const ordering = state.handler.ordering;
+    let resolved: string | undefined;
+    try {
+      for (let i = 0; i < messages.length; i++) {
+        const message = messages[i];
+        if (this.batchInterrupted(payload, key, state)) return;
+        if (!pool.admits(key) && !(await this.waitForRoom(payload, key, state, pool))) return;
+        const offset = BigInt(message.offset);
+        resolved = message.offset;
+        if (!state.tracker.begin(offset)) continue; // begun before a re-fetch: not run twice
+        pool.submit({
+          partition: key,
+          lane: laneFor(ordering, key, message.key, message.offset),
+          run: () => this.runPooled(processor, state, topic, partition, message, offset),
+        });
       }
-      if (pool.isFull()) {
-        // Only when the share changed under us (a rebalance); wait with heartbeats.
-        while (pool.isFull()) {
-          await Promise.race([pool.waitForCapacity(), sleep(this.deps.group.settings.heartbeatIntervalMs)]);
-          await this.heartbeat(payload);
-          if (this.batchInterrupted(payload, key)) return;
-        }
-      }
-      if (!state.tracker.begin(message.offset)) {
-        resolveOffset(message.offset); // begun before a re-fetch: not run twice
-        continue;
-      }
-      pool.submit({
-        partition: key,
-        lane: laneFor(state.handler.ordering, key, message.key, message.offset),
-        run: () => this.runPooled(processor, state, batch.topic, batch.partition, message),
-      });
-      resolveOffset(message.offset);
+    } finally {
+      if (resolved !== undefined) payload.resolveOffset(resolved);
     }
     await this.commitByPolicy(state.handler, [key]);
-    await this.heartbeat(payload);
+    if (this.generationEnded !== undefined || Date.now() >= this.nextLoopHeartbeatAt) await this.heartbeat(payload);
   }
 
-  private async runPooled(processor: RecordProcessor, state: PartitionState, topic: string, partition: number, message: KafkaMessage): Promise<void> {
-    let acknowledged = false;
+  /**
+   * The pool does not admit this partition's next record. While every worker
+   * is busy, waiting is best: ending the batch would only fetch the same
+   * records again. When workers sit idle, what is queued waits behind its own
+   * lanes (ordering, or a record that does not finish): this partition is the
+   * cause, so it alone is paused and the batch ends; the rest is fetched again
+   * once its backlog drains, and other partitions keep their room meanwhile.
+   * Resolves false when the batch must end.
+   */
+  private async waitForRoom(payload: EachBatchPayload, key: string, state: PartitionState, pool: WorkScheduler): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    let wake: Promise<void> | undefined;
+    try {
+      while (!pool.admits(key)) {
+        if (pool.idleWorkers > 0) {
+          this.pauseForBackpressure([key]);
+          return false;
+        }
+        // One timer per wait, not per freed slot: the loop wakes now and then to hear of rebalances.
+        wake ??= new Promise<void>((resolve) => (timer = setTimeout(resolve, this.loopHeartbeatEveryMs)));
+        const woken = await Promise.race([pool.waitForCapacity().then(() => false), wake.then(() => true)]);
+        if (woken) wake = undefined;
+        if (this.generationEnded !== undefined || Date.now() >= this.nextLoopHeartbeatAt) await this.heartbeat(payload);
+        if (this.batchInterrupted(payload, key, state)) return false;
+      }
+      return true;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async runPooled(processor: RecordProcessor, state: PartitionState, topic: string, partition: number, message: KafkaMessage, offset: bigint): Promise<void> {
     const startedAt = Date.now() + Math.random(); // unique key; only its integer part is a time
     this.poolTasksStartedAt.add(startedAt);
     try {
-      const outcome = await processor.processRecord(topic, partition, message, () => (acknowledged = true), (work) => work());
+      let outcome = processor.processRecord(topic, partition, message);
+      if (typeof outcome !== 'string') outcome = await outcome;
       if (outcome === 'aborted') return;
-      this.finish(state, message.offset, acknowledged);
+      const acknowledged = outcome === 'acknowledged';
+      this.finish(state, offset, acknowledged);
       this.schedules.get(state.handler.name)!.recordFinished(acknowledged);
     } finally {
       this.poolTasksStartedAt.delete(startedAt);
@@ -370,29 +422,47 @@ export class GroupRunner {
   }
 
   /**
-   * Runs on a timer while pools exist: commits finished watermarks by policy,
-   * resumes partitions whose backlog drained, and heartbeats while workers run
-   * (until one record exceeds maxPollIntervalMs, as for the sequential path).
+   * Runs on a timer: for pools, commits finished watermarks by policy and
+   * resumes partitions whose backlog drained; for all, keeps heartbeats
+   * flowing while user code runs (§4.5.6), until one record exceeds
+   * maxPollIntervalMs: then they stop and the group reassigns its partitions,
+   * as Kafka does for a stuck poll loop (§4.5.7).
    */
-  private poolTick(): void {
+  private tick(): void {
+    // Heartbeats go on while shutdown or a re-subscription waits for running records.
+    this.keepAlive();
     if (this.stopping || this.restarting) return;
     for (const [name, pool] of this.pools) {
-      const handler = this.deps.group.handlers.find((h) => h.name === name)!;
+      const handler = this.handlersByName.get(name)!;
       if (handler.commit.mode !== 'auto') {
         const keys = [...this.owned].filter(([, s]) => s.handler === handler && s.tracker.pendingCommit() !== undefined).map(([k]) => k);
-        if (keys.length > 0) void this.commitByPolicy(handler, keys);
+        if (keys.length > 0) this.commitByPolicy(handler, keys);
       }
       this.resumeDrained(handler, pool);
     }
+  }
+
+  private keepAlive(): void {
+    let oldest = this.recordStartedAt || Infinity;
+    for (const startedAt of this.poolTasksStartedAt) if (startedAt < oldest) oldest = startedAt;
+    if (oldest === Infinity) {
+      this.overdueReported = false;
+      return;
+    }
     const now = Date.now();
     const { heartbeatIntervalMs, maxPollIntervalMs } = this.deps.group.settings;
-    if (this.poolTasksStartedAt.size > 0 && now - this.lastPoolHeartbeat >= heartbeatIntervalMs) {
-      const oldest = Math.min(...this.poolTasksStartedAt);
-      if (now - oldest <= maxPollIntervalMs) {
-        this.lastPoolHeartbeat = now;
-        this.lastPayload?.heartbeat().catch(() => undefined); // a rebalance shows at the fetch loop's next heartbeat
+    if (now - oldest > maxPollIntervalMs) {
+      if (!this.overdueReported) {
+        this.overdueReported = true;
+        this.deps.logger.error(
+          `group ${this.groupId}: a record has run longer than maxPollIntervalMs (${maxPollIntervalMs} ms); heartbeats stop so the group can reassign its partitions`,
+        );
       }
+      return;
     }
+    if (now - this.lastKeepAliveHeartbeat < heartbeatIntervalMs) return;
+    this.lastKeepAliveHeartbeat = now;
+    this.lastPayload?.heartbeat().catch(() => undefined); // a rebalance shows at the fetch loop's next heartbeat
   }
 
   /** Records of one partition the pool holds at most: an equal part of its bound per owned partition. */
@@ -456,15 +526,15 @@ export class GroupRunner {
     const { batch, resolveOffset } = payload;
     const processor = this.processors.get(state.handler.name)!;
     const schedule = this.schedules.get(state.handler.name)!;
-    const runUserCode = this.userCodeRunner(payload);
     const fresh = batch.messages.filter((m) => state.tracker.begin(m.offset));
     const chunkSize = this.deps.group.settings.maxPollRecords;
     for (let start = 0; start < fresh.length; start += chunkSize) {
-      if (this.batchInterrupted(payload, key)) return;
+      if (this.batchInterrupted(payload, key, state)) return;
       const chunk = fresh.slice(start, start + chunkSize);
-      let acknowledged = false;
-      const outcome = await processor.processBatch(batch.topic, batch.partition, chunk, () => (acknowledged = true), runUserCode);
+      this.recordStartedAt = Date.now();
+      const outcome = await processor.processBatch(batch.topic, batch.partition, chunk).finally(() => (this.recordStartedAt = 0));
       if (outcome === 'aborted') return;
+      const acknowledged = outcome === 'acknowledged';
       let commitNow = false;
       for (const message of chunk) {
         this.finish(state, message.offset, acknowledged);
@@ -482,7 +552,7 @@ export class GroupRunner {
     }
   }
 
-  private finish(state: PartitionState, offset: string, acknowledged: boolean): void {
+  private finish(state: PartitionState, offset: bigint | string, acknowledged: boolean): void {
     state.tracker.finish(offset);
     if (state.handler.commit.mode === 'manual' && acknowledged) {
       const next = BigInt(offset) + 1n;
@@ -490,34 +560,9 @@ export class GroupRunner {
     }
   }
 
-  private batchInterrupted(payload: EachBatchPayload, key: string): boolean {
-    return this.stopping || this.restarting || !this.owned.has(key) || !payload.isRunning() || payload.isStale();
-  }
-
-  /**
-   * Keeps heartbeats flowing while user code runs, so a slow record does not
-   * cost the membership; past maxPollIntervalMs it stops them, and the group
-   * reassigns the partitions as Kafka does for a stuck poll loop (§4.5.7).
-   */
-  private userCodeRunner(payload: EachBatchPayload): UserCodeRunner {
-    const { heartbeatIntervalMs, maxPollIntervalMs } = this.deps.group.settings;
-    return async (work) => {
-      const startedAt = Date.now();
-      let reported = false;
-      const timer = setInterval(() => {
-        if (Date.now() - startedAt <= maxPollIntervalMs) {
-          payload.heartbeat().catch(() => undefined); // a rebalance shows again at the next heartbeat below
-        } else if (!reported) {
-          reported = true;
-          this.deps.logger.error(`group ${this.groupId}: a record has run longer than maxPollIntervalMs (${maxPollIntervalMs} ms); heartbeats stop so the group can reassign its partitions`);
-        }
-      }, Math.max(100, Math.floor(heartbeatIntervalMs / 2)));
-      try {
-        return await work();
-      } finally {
-        clearInterval(timer);
-      }
-    };
+  /** Stop the batch: shutdown, re-subscription, revocation, a seek (a new state), or kafkajs stopped. */
+  private batchInterrupted(payload: EachBatchPayload, key: string, state: PartitionState): boolean {
+    return this.stopping || this.restarting || this.owned.get(key) !== state || !payload.isRunning();
   }
 
   /** A heartbeat that reports a rebalance first commits what finished, then lets kafkajs rejoin. */
@@ -528,6 +573,7 @@ export class GroupRunner {
       this.generationEnded = undefined;
       throw error;
     }
+    this.nextLoopHeartbeatAt = Date.now() + this.loopHeartbeatEveryMs;
     try {
       await payload.heartbeat();
     } catch (error) {
@@ -536,15 +582,21 @@ export class GroupRunner {
     }
   }
 
-  private async commitByPolicy(handler: Handler, keys: string[]): Promise<void> {
+  /**
+   * Commits by the handler's policy. A synchronous policy returns the promise to
+   * wait for; an asynchronous one returns nothing (no promise per record on
+   * the hot path). Failures are reported by onCommitFailure; the offsets stay pending.
+   */
+  private commitByPolicy(handler: Handler, keys: string[]): Promise<void> | undefined {
+    // Asynchronous commits asked for faster than the broker answers (record mode) join the queued one.
+    if (!handler.commit.sync && keys.length === 1 && this.committer.joinQueued(keys[0])) return undefined;
     const schedule = this.schedules.get(handler.name)!;
     const carried = schedule.pendingRecords;
-    const commit = this.committer.commit(keys).then(() => schedule.committed(Date.now(), carried));
-    if (handler.commit.sync) {
-      await commit.catch(() => undefined); // reported by onCommitFailure; the offsets stay pending
-    } else {
-      commit.catch(() => undefined);
-    }
+    const commit = this.committer.commit(keys).then(
+      () => schedule.committed(Date.now(), carried),
+      () => undefined,
+    );
+    return handler.commit.sync ? commit : undefined;
   }
 
   private commitDueAuto(): void {
@@ -552,7 +604,7 @@ export class GroupRunner {
     for (const handler of this.deps.group.handlers) {
       if (!this.schedules.get(handler.name)!.due(now)) continue;
       const keys = [...this.owned].filter(([, s]) => s.handler === handler).map(([k]) => k);
-      void this.commitByPolicy(handler, keys);
+      this.commitByPolicy(handler, keys);
     }
   }
 
@@ -779,6 +831,7 @@ export class GroupRunner {
   }
 }
 
+/** Pool commits and resumes run this often; keep-alive checks at least this often. */
 const POOL_TICK_MS = 20;
 
 function toTopicPartitions(keys: string[]): Array<{ topic: string; partitions: number[] }> {
