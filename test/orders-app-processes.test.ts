@@ -48,18 +48,18 @@ describe('orders sample app (test broker, real processes)', () => {
       ...FAST_ENV,
       KAFKA_BROKERS: kit.brokers.join(','),
       DATABASE_URL: `sqlite:${join(dir, 'orders.db')}`,
+      // The worker pool with key ordering, as the app runs in production, and
       // auto commits once a second: a kill loses up to a second of commits, so
-      // the restart redelivers work that was already applied. Concurrency 1:
-      // with the worker pool (concurrency > 1) the current library does not
-      // commit the last finished records of an idle partition under `auto`.
+      // the restart redelivers work that was already applied.
       ORDERS_COMMIT: 'auto',
       ORDERS_COMMIT_INTERVAL_MS: '1000',
-      ORDERS_CONCURRENCY: '1',
+      ORDERS_CONCURRENCY: '8',
       RECORD_DELIVERIES: 'true',
     };
     const first = OrdersAppProcess.start('app-1', env);
     apps.push(first);
     await first.ready();
+    expect(first.log).toMatch(/commit auto, concurrency 8\b/);
 
     // Live traffic: 20 slices, 300 ms apart.
     const messages = toMessages(stream.events);
