@@ -203,6 +203,33 @@ describe('WorkScheduler', () => {
     await scheduler.whenIdle();
   });
 
+  it('waitForCapacity(room) wakes only once that many slots are free', async () => {
+    const scheduler = new WorkScheduler({ concurrency: 4, capacity: 4 });
+    const gates = Array.from({ length: 4 }, () => deferred());
+    gates.forEach((gate, i) => scheduler.submit({ partition: 'p', lane: `l${i}`, run: () => gate.promise }));
+    let one = false;
+    let three = false;
+    void scheduler.waitForCapacity(1).then(() => (one = true));
+    void scheduler.waitForCapacity(3).then(() => (three = true));
+    gates[0].resolve();
+    await flush();
+    expect([one, three]).toEqual([true, false]);
+    gates[1].resolve();
+    await flush();
+    expect(three).toBe(false);
+    gates[2].resolve();
+    await flush();
+    expect(three).toBe(true);
+    let all = false;
+    void scheduler.waitForCapacity(99).then(() => (all = true)); // more than the capacity: waits for all of it
+    await flush();
+    expect(all).toBe(false);
+    gates[3].resolve();
+    await scheduler.whenIdle();
+    await flush();
+    expect(all).toBe(true);
+  });
+
   it('submitWhenRoom lets several producers share the capacity without overfilling it', async () => {
     const scheduler = new WorkScheduler({ concurrency: 2, capacity: 4 });
     let maxSize = 0;

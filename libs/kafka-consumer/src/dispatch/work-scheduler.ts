@@ -14,7 +14,7 @@ export interface WorkItem {
    * one partition (`laneFor` builds lanes that do).
    */
   lane: string;
-  run: () => Promise<void>;
+  run: () => Promise<void> | void;
 }
 
 export interface WorkSchedulerOptions<T extends WorkItem = WorkItem> {
@@ -101,7 +101,8 @@ export class WorkScheduler<T extends WorkItem = WorkItem> {
   private failedCount = 0;
   private droppedCount = 0;
   private pumping = false;
-  private capacityWaiters: Array<() => void> = [];
+  /** Resolvers waiting for room, with the free slots each waits for. */
+  private capacityWaiters: Array<{ room: number; resolve: () => void }> = [];
   private idleWaiters: Array<() => void> = [];
 
   constructor(options: WorkSchedulerOptions<T>) {
@@ -198,12 +199,15 @@ export class WorkScheduler<T extends WorkItem = WorkItem> {
   }
 
   /**
-   * Resolves once `size < capacity`, at once if so already. Every waiter wakes
-   * on the same freed slot, so with several submitters re-check `isFull()`.
+   * Resolves once at least `room` slots are free (`size <= capacity - room`),
+   * at once if so already. Every waiter wakes on the same freed slots, so
+   * with several submitters re-check `admits()`. Waiting for more than one
+   * slot lets a submitter refill in bursts instead of waking per completion.
    */
-  waitForCapacity(): Promise<void> {
-    if (!this.isFull()) return Promise.resolve();
-    return new Promise((resolve) => this.capacityWaiters.push(resolve));
+  waitForCapacity(room = 1): Promise<void> {
+    const needed = Math.min(Math.max(1, Math.floor(room)), this.capacity);
+    if (this.size <= this.capacity - needed) return Promise.resolve();
+    return new Promise((resolve) => this.capacityWaiters.push({ room: needed, resolve }));
   }
 
   /** Resolves once the partition has nothing queued or running. */
@@ -307,12 +311,13 @@ export class WorkScheduler<T extends WorkItem = WorkItem> {
     partition.running += 1;
     this.queuedCount -= 1;
     this.runningCount += 1;
-    let result: Promise<void>;
+    let result: Promise<void> | void;
     try {
       result = item.run();
     } catch (error) {
       result = Promise.reject(error);
     }
+    // Finished on a later microtask even when run() was synchronous, so pump() never recurses.
     Promise.resolve(result).then(
       () => this.finish(lane, item, partition, false),
       (error: unknown) => {
@@ -354,7 +359,15 @@ export class WorkScheduler<T extends WorkItem = WorkItem> {
 
   /** Wakes waiters whose condition holds; `partition` undefined checks every partition. */
   private notify(partition: string | undefined): void {
-    if (this.capacityWaiters.length > 0 && !this.isFull()) wakeAll(this.capacityWaiters.splice(0));
+    if (this.capacityWaiters.length > 0 && !this.isFull()) {
+      const free = this.capacity - this.size;
+      const waiting = this.capacityWaiters;
+      this.capacityWaiters = [];
+      for (const waiter of waiting) {
+        if (waiter.room <= free) waiter.resolve();
+        else this.capacityWaiters.push(waiter);
+      }
+    }
     if (partition !== undefined) {
       const state = this.partitions.get(partition);
       if (state?.idleWaiters && state.queued + state.running === 0) wakeAll(state.idleWaiters.splice(0));

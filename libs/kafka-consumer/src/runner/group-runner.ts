@@ -8,7 +8,7 @@ import type { BoundMethod, DiscoveredRebalanceHook } from '../discovery/kafka-ha
 import { DeadLetterPublisher } from '../dispatch/dead-letter-publisher';
 import { createThreadPool, ThreadPool } from '../dispatch/thread-pool';
 import { laneFor, WorkScheduler } from '../dispatch/work-scheduler';
-import { contextFields, RecordProcessor } from '../dispatch/record-processor';
+import { contextFields, ProcessOutcome, RecordProcessor } from '../dispatch/record-processor';
 import type { KafkaConsumerFailure } from '../interfaces/consumer-failure.interface';
 import type { KafkaMessageContext } from '../interfaces/message-context.interface';
 import type { GroupMembership, RebalanceContext, RebalanceHookKind, TopicPartition } from '../interfaces/rebalance.interface';
@@ -75,7 +75,9 @@ export class GroupRunner {
   private readonly pools = new Map<string, WorkScheduler>();
   /** Partitions paused because their records fill a pool; resumed as it drains. */
   private readonly pausedForBackpressure = new Set<string>();
-  private readonly poolTasksStartedAt = new Set<number>();
+  /** Start times of the records workers run now, by task number. */
+  private readonly poolTasksStartedAt = new Map<number, number>();
+  private poolTaskSeq = 0;
   /** Pool commits and resumes, and heartbeats while user code runs. */
   private tickTimer: NodeJS.Timeout | undefined;
   private lastPayload: EachBatchPayload | undefined;
@@ -395,7 +397,9 @@ export class GroupRunner {
         }
         // One timer per wait, not per freed slot: the loop wakes now and then to hear of rebalances.
         wake ??= new Promise<void>((resolve) => (timer = setTimeout(resolve, this.loopHeartbeatEveryMs)));
-        const woken = await Promise.race([pool.waitForCapacity().then(() => false), wake.then(() => true)]);
+        // Refill in bursts of up to `concurrency` records rather than one wake per finished record.
+        const room = Math.min(state.handler.concurrency, Math.floor(state.handler.maxQueuedRecords / 4));
+        const woken = await Promise.race([pool.waitForCapacity(room).then(() => false), wake.then(() => true)]);
         if (woken) wake = undefined;
         if (this.generationEnded !== undefined || Date.now() >= this.nextLoopHeartbeatAt) await this.heartbeat(payload);
         if (this.batchInterrupted(payload, key, state)) return false;
@@ -406,19 +410,35 @@ export class GroupRunner {
     }
   }
 
-  private async runPooled(processor: RecordProcessor, state: PartitionState, topic: string, partition: number, message: KafkaMessage, offset: bigint): Promise<void> {
-    const startedAt = Date.now() + Math.random(); // unique key; only its integer part is a time
-    this.poolTasksStartedAt.add(startedAt);
+  private runPooled(processor: RecordProcessor, state: PartitionState, topic: string, partition: number, message: KafkaMessage, offset: bigint): Promise<void> | undefined {
+    const task = (this.poolTaskSeq = (this.poolTaskSeq + 1) | 0);
+    this.poolTasksStartedAt.set(task, Date.now());
+    let outcome: ProcessOutcome | Promise<ProcessOutcome>;
     try {
-      let outcome = processor.processRecord(topic, partition, message);
-      if (typeof outcome !== 'string') outcome = await outcome;
-      if (outcome === 'aborted') return;
-      const acknowledged = outcome === 'acknowledged';
-      this.finish(state, offset, acknowledged);
-      this.schedules.get(state.handler.name)!.recordFinished(acknowledged);
-    } finally {
-      this.poolTasksStartedAt.delete(startedAt);
+      outcome = processor.processRecord(topic, partition, message);
+    } catch (error) {
+      this.poolTasksStartedAt.delete(task);
+      throw error;
     }
+    if (typeof outcome === 'string') {
+      this.pooledRecordDone(task, state, offset, outcome);
+      return undefined;
+    }
+    return outcome.then(
+      (result) => this.pooledRecordDone(task, state, offset, result),
+      (error: unknown) => {
+        this.poolTasksStartedAt.delete(task);
+        throw error;
+      },
+    );
+  }
+
+  private pooledRecordDone(task: number, state: PartitionState, offset: bigint, outcome: ProcessOutcome): void {
+    this.poolTasksStartedAt.delete(task);
+    if (outcome === 'aborted') return;
+    const acknowledged = outcome === 'acknowledged';
+    this.finish(state, offset, acknowledged);
+    this.schedules.get(state.handler.name)!.recordFinished(acknowledged);
   }
 
   /**
@@ -444,7 +464,7 @@ export class GroupRunner {
 
   private keepAlive(): void {
     let oldest = this.recordStartedAt || Infinity;
-    for (const startedAt of this.poolTasksStartedAt) if (startedAt < oldest) oldest = startedAt;
+    for (const startedAt of this.poolTasksStartedAt.values()) if (startedAt < oldest) oldest = startedAt;
     if (oldest === Infinity) {
       this.overdueReported = false;
       return;
