@@ -15,7 +15,8 @@ export class PartitionOffsetTracker {
   /** Finished offsets that still wait behind an unfinished one. */
   private readonly finishedAhead = new Set<bigint>();
   private highestBegun: bigint | undefined;
-  private watermark: bigint | undefined;
+  /** The last record of the finished prefix; the watermark is one past it (computed when read, not per record). */
+  private lastRetired: bigint | undefined;
   private committed: bigint | undefined;
 
   /**
@@ -26,7 +27,7 @@ export class PartitionOffsetTracker {
   begin(offset: bigint | string): boolean {
     const value = BigInt(offset);
     if (this.highestBegun !== undefined && value <= this.highestBegun) return false;
-    if (this.watermark !== undefined && value < this.watermark) return false;
+    if (this.lastRetired !== undefined && value <= this.lastRetired) return false;
     this.highestBegun = value;
     this.begun.push(value);
     return true;
@@ -50,9 +51,10 @@ export class PartitionOffsetTracker {
 
   /** The offset to commit ("next to read"), when it is ahead of the last commit. */
   pendingCommit(): bigint | undefined {
-    if (this.watermark === undefined) return undefined;
-    if (this.committed !== undefined && this.watermark <= this.committed) return undefined;
-    return this.watermark;
+    const watermark = this.committableOffset;
+    if (watermark === undefined) return undefined;
+    if (this.committed !== undefined && watermark <= this.committed) return undefined;
+    return watermark;
   }
 
   /** Records a successful commit. A lower (stale) offset never moves it back. */
@@ -66,7 +68,7 @@ export class PartitionOffsetTracker {
   }
 
   get committableOffset(): bigint | undefined {
-    return this.watermark;
+    return this.lastRetired === undefined ? undefined : this.lastRetired + 1n;
   }
 
   /** Begun and not finished. */
@@ -80,7 +82,7 @@ export class PartitionOffsetTracker {
   }
 
   private retire(): void {
-    this.watermark = this.begun[this.head] + 1n;
+    this.lastRetired = this.begun[this.head];
     this.head += 1;
   }
 

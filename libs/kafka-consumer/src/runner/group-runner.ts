@@ -322,11 +322,15 @@ export class GroupRunner {
           skipped = true;
           continue;
         }
-        const startedAt = Date.now();
-        this.recordStartedAt = startedAt;
         let outcome = processor.processRecord(topic, partition, message);
-        if (typeof outcome !== 'string') outcome = await outcome;
-        this.recordStartedAt = 0;
+        let waited = false;
+        if (typeof outcome !== 'string') {
+          // The handler runs synchronously up to its first await: the clock starts here.
+          this.recordStartedAt = Date.now();
+          outcome = await outcome;
+          this.recordStartedAt = 0;
+          waited = true;
+        }
         if (outcome === 'aborted') return;
         const acknowledged = outcome === 'acknowledged';
         this.finish(state, offset, acknowledged);
@@ -335,7 +339,10 @@ export class GroupRunner {
           const commit = this.commitByPolicy(state.handler, [key]);
           if (commit) await commit;
         }
-        if (this.generationEnded !== undefined || startedAt >= this.nextLoopHeartbeatAt) await this.heartbeat(payload);
+        // Synchronous handlers look at the clock every 64 records, not per record.
+        if (this.generationEnded !== undefined || ((waited || (i & 63) === 63) && Date.now() >= this.nextLoopHeartbeatAt)) {
+          await this.heartbeat(payload);
+        }
       }
     } finally {
       this.recordStartedAt = 0;
