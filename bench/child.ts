@@ -112,9 +112,30 @@ async function main(): Promise<void> {
     case 'nest':
       stop = await runNestTransport(meter);
       break;
+    case 'timers':
+      runTimers(meter);
+      break;
     default:
       throw new Error(`unknown consumer kind ${String(config.kind)}`);
   }
+}
+
+/**
+ * No Kafka: `concurrency` loops each awaiting an `ioMs` timer per "record".
+ * The most a pool of that size can finish with this handler in one Node
+ * process: timers fire late by whatever else the event loop is doing.
+ */
+function runTimers(meter: Meter): void {
+  let issued = 0;
+  const loop = async () => {
+    while (issued < config.total) {
+      issued += 1;
+      meter.started();
+      await sleep(config.ioMs);
+      meter.done(1);
+    }
+  };
+  for (let i = 0; i < (config.concurrency ?? 1); i++) void loop();
 }
 
 /** Raw kafkajs: the ceiling (eachBatch, no-op) or eachMessage with partitionsConsumedConcurrently. */

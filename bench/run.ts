@@ -98,6 +98,15 @@ const ROWS: RowDef[] = [
     repeat: true,
     what: `our module, concurrency ${POOL_CONCURRENCY}, ordering 'key', awaits 2 ms`,
   },
+  {
+    name: `timers-${POOL_CONCURRENCY}x${IO_MS}ms`,
+    kind: 'timers',
+    topic: 'io',
+    ioMs: IO_MS,
+    concurrency: POOL_CONCURRENCY,
+    repeat: true,
+    what: `diagnostic: no Kafka, ${POOL_CONCURRENCY} loops awaiting ${IO_MS} ms timers: what the event loop allows the pool row`,
+  },
   { name: 'module-backlog-200k', kind: 'module', topic: 'backlogSmall', ioMs: 0, repeat: false, what: 'our module (as module-noop) draining the small backlog: peak RSS' },
   { name: 'module-backlog-1m', kind: 'module', topic: 'backlogLarge', ioMs: 0, repeat: false, what: 'our module (as module-noop) draining the large backlog: peak RSS' },
   // Diagnostic: the same backlogs drained by raw kafkajs, to tell the module's memory growth from kafkajs's.
@@ -229,7 +238,7 @@ function computeRatios(results: Map<string, RowResult>): void {
       row.ratioTo = 'kafkajs-eachBatch-noop';
     }
   }
-  for (const name of ['kafkajs-pcc8-io2ms', 'nest-transport-io2ms', `module-pool${POOL_CONCURRENCY}-key-io2ms`]) {
+  for (const name of ['kafkajs-pcc8-io2ms', 'nest-transport-io2ms', `module-pool${POOL_CONCURRENCY}-key-io2ms`, `timers-${POOL_CONCURRENCY}x${IO_MS}ms`]) {
     const row = results.get(name);
     if (row) {
       row.ratio = row.msgsPerSec / THEORETICAL.msgsPerSec;

@@ -36,7 +36,8 @@ export const PRODUCE_CHUNK = 2_500;
 /** The mock cluster keeps at most this many bytes per partition log (older batches are dropped). */
 export const MOCK_PARTITION_LOG_CAP = 5 * 1024 * 1024;
 
-export type ConsumerKind = 'kafkajs-batch' | 'kafkajs-message' | 'module' | 'nest';
+/** `timers`: no consumer at all, only `concurrency` loops awaiting `ioMs` timers (what the event loop allows). */
+export type ConsumerKind = 'kafkajs-batch' | 'kafkajs-message' | 'module' | 'nest' | 'timers';
 
 /** What one child process measures; passed as JSON on its command line. */
 export interface ChildConfig {
