@@ -15,10 +15,12 @@ import { ConsumerGroupExtension, installConsumerGroupExtension, JoinedGroup } fr
 import { PartitionOffsetTracker } from '../offsets/partition-offset-tracker';
 import { parseTopicPartitionKey, topicPartitionKey } from '../offsets/topic-partition-key';
 import { ResolvedGroup, ResolvedHandler, ResolvedModuleOptions, matches, routeTopic } from '../options/resolve-options';
+import type { ResolvedStandalone } from '../options/resolve-standalone';
 import { toConsumerConfig } from '../options/to-kafkajs-config';
 import { sleep } from '../utils/backoff';
 import { isFencedError, isGenerationError, isRetriableCommitError } from './kafka-errors';
 import { SeekPosition, resolveSeekPosition } from './seek-position';
+import { StandaloneReader } from './standalone-reader';
 
 type Handler = ResolvedHandler<BoundMethod>;
 type CommitSender = EachBatchPayload['commitOffsetsIfNecessary'];
@@ -94,6 +96,8 @@ export class GroupRunner {
   private joined: JoinedGroup = { memberId: '', generationId: -1, assignment: {} };
   /** A commit learned that this generation is over; the batch loop hands it to kafkajs to rejoin. */
   private generationEnded: unknown;
+  /** Standalone consumer (§4.11): reads given partitions without group membership; undefined for a group member. */
+  private standalone: StandaloneReader | undefined;
 
   constructor(private readonly deps: GroupRunnerDeps) {
     const { group, reportFailure, deadLetters } = deps;
@@ -120,8 +124,9 @@ export class GroupRunner {
         );
       }
     }
+    const commits = group.settings.standalone?.commitOffsets ?? true;
     this.committer = new OffsetCommitter({
-      partitions: () => this.owned,
+      partitions: () => (commits ? this.owned : NOTHING_TO_COMMIT),
       send: (offsets) => this.send(offsets),
       retry: { attempts: 5, initialDelayMs: 200, maxDelayMs: 5_000 },
       isRetriable: isRetriableCommitError,
@@ -166,7 +171,8 @@ export class GroupRunner {
   async start(): Promise<void> {
     const { kafka, group, options } = this.deps;
     const { topics, missing } = await this.resolveTopics();
-    if (missing.length > 0) {
+    this.standalone = group.settings.standalone ? await this.planStandalone(group.settings.standalone) : undefined;
+    if (missing.length > 0 && !this.standalone) {
       this.deps.logger.warn?.(`group ${group.groupId}: topics ${missing.join(', ')} do not exist yet; they are subscribed when they appear`);
     }
     await this.startThreadPools();
@@ -176,6 +182,7 @@ export class GroupRunner {
       heartbeatIntervalMs: group.settings.heartbeatIntervalMs,
       beforeJoin: (memberLost) => this.beforeJoin(memberLost),
       afterJoin: (joined) => this.afterJoin(joined),
+      standalone: this.standalone?.assignment,
     };
     const consumer = kafka.consumer({
       ...toConsumerConfig(group.groupId, group.settings, options, this.stickyState, extension),
@@ -188,7 +195,7 @@ export class GroupRunner {
     await this.subscribe(topics, false);
     await consumer.run(this.runConfig());
 
-    const needsRefresh = missing.length > 0 || group.handlers.some((h) => h.patterns.length > 0);
+    const needsRefresh = !this.standalone && (missing.length > 0 || group.handlers.some((h) => h.patterns.length > 0));
     if (needsRefresh) {
       this.refreshTimer = setInterval(() => void this.refreshTopics(), options.topicRefreshIntervalMs);
     }
@@ -199,6 +206,7 @@ export class GroupRunner {
     if (autoIntervals.length > 0) {
       this.autoCommitTimer = setInterval(() => this.commitDueAuto(), Math.max(50, Math.min(...autoIntervals) / 4));
     }
+    this.standalone?.start(consumer, (partitions) => this.adoptPartitions(partitions));
   }
 
   /**
@@ -215,6 +223,7 @@ export class GroupRunner {
     this.stopping = true;
     clearInterval(this.refreshTimer);
     clearInterval(this.autoCommitTimer);
+    this.standalone?.stop();
     const consumer = this.consumer;
     if (!consumer) {
       clearInterval(this.poolTimer);
@@ -580,6 +589,7 @@ export class GroupRunner {
   }
 
   private onCommitFailure(error: unknown, offsets: OffsetToCommit[]): void {
+    if (this.standalone) return this.standalone.onCommitFailure(error, offsets);
     const detail = offsets.map((o) => `${o.topic}[${o.partition}]@${o.offset}`).join(', ');
     const level = isGenerationError(error) ? 'warn' : 'error';
     if (level === 'warn' && !this.stopping) this.generationEnded = error;
@@ -753,14 +763,52 @@ export class GroupRunner {
     const consumer = this.consumer!;
     const byStart = new Map<boolean, string[]>();
     for (const topic of topics) {
-      const handler = routeTopic(this.deps.group.handlers, topic)!;
-      const fromBeginning = createdLater || (handler.fromBeginning ?? this.deps.group.settings.autoOffsetReset === 'earliest');
+      const fromBeginning = createdLater || this.startsFromBeginning(topic);
       byStart.set(fromBeginning, [...(byStart.get(fromBeginning) ?? []), topic]);
     }
     for (const [fromBeginning, list] of byStart) {
       await consumer.subscribe({ topics: list, fromBeginning });
       for (const topic of list) this.subscribed.add(topic);
     }
+  }
+
+  private planStandalone(settings: ResolvedStandalone): Promise<StandaloneReader> {
+    return StandaloneReader.plan({
+      admin: this.deps.admin,
+      groupId: this.groupId,
+      settings,
+      logger: this.deps.logger,
+      reportFailure: this.deps.reportFailure,
+      startsFromBeginning: (topic) => this.startsFromBeginning(topic),
+      stopping: () => this.stopping,
+    });
+  }
+
+  /**
+   * Standalone partition discovery (§4.11), now rather than at the next
+   * interval. Resolves with the partitions taken, as `topic partition` keys.
+   */
+  discoverPartitions(): Promise<string[]> {
+    if (!this.standalone) {
+      return Promise.reject(new Error(`group ${this.groupId} is not a standalone consumer; its partitions come from the group`));
+    }
+    return this.standalone.discover();
+  }
+
+  /** Partitions a standalone consumer found: tracked from now on, announced before they are fetched. */
+  private async adoptPartitions(partitions: TopicPartition[]): Promise<void> {
+    const keys = partitions.map(({ topic, partition }) => topicPartitionKey(topic, partition));
+    for (const [i, { topic }] of partitions.entries()) {
+      this.owned.set(keys[i], freshPartitionState(this.route(topic)!));
+      this.subscribed.add(topic);
+    }
+    await this.runHooks('assigned', keys);
+  }
+
+  /** Where a partition without a committed offset starts: the handler's fromBeginning, else autoOffsetReset. */
+  private startsFromBeginning(topic: string): boolean {
+    const handler = routeTopic(this.deps.group.handlers, topic)!;
+    return handler.fromBeginning ?? this.deps.group.settings.autoOffsetReset === 'earliest';
   }
 
   private pauseAll(consumer: Consumer): void {
@@ -780,6 +828,8 @@ export class GroupRunner {
 }
 
 const POOL_TICK_MS = 20;
+/** What a standalone consumer with commitOffsets: false offers its committer. */
+const NOTHING_TO_COMMIT: ReadonlyMap<string, CommittablePartition> = new Map();
 
 function toTopicPartitions(keys: string[]): Array<{ topic: string; partitions: number[] }> {
   const byTopic = new Map<string, number[]>();
