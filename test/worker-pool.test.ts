@@ -150,6 +150,35 @@ describe('worker pool (test broker)', () => {
     expect(events).toEqual([]);
   });
 
+  it('a partition paused for backpressure and kept through a rebalance is resumed and read to the end', async () => {
+    kit = await KafkaTestKit.start({ topics: { paced: 2 } });
+    const perPartition = 40;
+    await kit.produce('paced', Array.from({ length: 2 * perPartition }, (_, i) => ({ partition: i % 2, value: String(i) })));
+    const seen = new Set<string>();
+    const member = () => {
+      // Partition ordering with more workers than partitions: workers sit idle while the
+      // pool is full, so the fetch loop pauses partitions for backpressure; records are slow
+      // enough that a paused partition has not drained when the rebalance completes.
+      @Injectable()
+      class Paced {
+        @KafkaHandler('paced', { groupId: 'paced', concurrency: 4, ordering: 'partition', maxQueuedRecords: 8 })
+        async handle(_value: unknown, ctx: KafkaMessageContext) {
+          await new Promise((resolve) => setTimeout(resolve, 100));
+          seen.add(`${ctx.partition}@${ctx.offset}`);
+        }
+      }
+      return Paced;
+    };
+    await kit.startApp({}, [member()]);
+    await waitFor(() => seen.size >= 6, 20_000, 'the first member to be into both partitions');
+    const second = await kit.startApp({}, [member()]);
+    const service = second.get(KafkaConsumerService);
+    await waitFor(() => (service.assignments().paced ?? []).length === 1, 20_000, 'the second member to take one partition');
+    await waitFor(() => seen.size === 2 * perPartition, 30_000, 'every record of both partitions');
+    const committed = await kit.committed('paced', 'paced');
+    expect(committed).toEqual({ 0: perPartition, 1: perPartition });
+  });
+
   it('runs the CPU part on worker threads and hands its result to the handler', async () => {
     kit = await KafkaTestKit.start({ topics: { cpu: 2 } });
     await kit.produce('cpu', Array.from({ length: 40 }, (_, i) => ({ value: String(20 + (i % 5)) })));

@@ -141,6 +141,11 @@ export class TestBroker {
     return this.command(`clear-errors ${apiKey}`).then(() => undefined);
   }
 
+  /** Makes `brokerId` the partition's leader; -1 leaves the partition without a leader. */
+  setLeader(topic: string, partition: number, brokerId: number): Promise<void> {
+    return this.command(`set-leader ${topic} ${partition} ${brokerId}`).then(() => undefined);
+  }
+
   setCoordinator(kind: 'group' | 'transaction', key: string, brokerId: number): Promise<void> {
     return this.command(`coordinator ${kind} ${key} ${brokerId}`).then(() => undefined);
   }

@@ -37,6 +37,8 @@ export type {
   HandlerOverrides,
   AutoOffsetReset,
   AssignmentStrategy,
+  StandaloneOptions,
+  StandaloneTopic,
 } from './interfaces/module-options.interface';
 export type { KafkaRecord, KafkaMessageContext, KafkaBatchContext } from './interfaces/message-context.interface';
 export type { KafkaConsumerFailure, KafkaFailureKind } from './interfaces/consumer-failure.interface';

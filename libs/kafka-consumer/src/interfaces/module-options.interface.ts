@@ -46,6 +46,45 @@ export interface ConsumerSettings {
   groupInstanceId?: string;
   /** Partitions of this group processed in parallel by the fetch loop (default 1). */
   partitionsConsumedConcurrently?: number;
+  /**
+   * Standalone consumer (§4.11): read the given partitions without joining the
+   * group (no rebalance), still committing under the groupId. Per group only.
+   */
+  standalone?: StandaloneOptions;
+}
+
+/** A topic a standalone consumer reads: the given partitions, or all of them. */
+export interface StandaloneTopic {
+  topic: string;
+  /** Partition numbers; omitted = every partition of the topic. */
+  partitions?: number[];
+}
+
+/**
+ * A standalone consumer (Java's `assign()`, §4.11): no JoinGroup, SyncGroup,
+ * Heartbeat or LeaveGroup, so no rebalance; offsets are still fetched from and
+ * committed under the groupId (generation -1, empty member id).
+ */
+export interface StandaloneOptions {
+  /**
+   * The partitions to read. Each topic must be one a handler of the group
+   * subscribes to by name. Default: every partition of every topic the
+   * group's handlers name.
+   */
+  assign?: StandaloneTopic[];
+  /**
+   * Re-check the topics read in full (no `partitions` list) this often and
+   * start reading partitions added since, from their beginning (default: off,
+   * like Java's `assign()`: partitions added later are not read).
+   */
+  partitionDiscoveryIntervalMs?: number;
+  /**
+   * Commit finished offsets under the groupId by each handler's policy
+   * (default true). false: nothing is ever committed; committed offsets, if
+   * any, are still where reading starts (keep your own, and seek in
+   * `@OnPartitionsAssigned`).
+   */
+  commitOffsets?: boolean;
 }
 
 /** Overrides for one handler, by name, from application config. */
@@ -57,7 +96,7 @@ export interface HandlerOverrides {
   retry?: RetryOptions;
 }
 
-export interface KafkaConsumerModuleOptions extends ConsumerSettings {
+export interface KafkaConsumerModuleOptions extends Omit<ConsumerSettings, 'standalone'> {
   /** bootstrap.servers: a list, or a comma-separated string. Required. */
   brokers: string[] | string;
   /** client.id (default `nestjs-kafka-consumer`). */
@@ -72,7 +111,7 @@ export interface KafkaConsumerModuleOptions extends ConsumerSettings {
   sasl?: SASLOptions;
   /** Default consumer group for handlers that name none. */
   groupId?: string;
-  /** Per-group overrides of the consumer settings above. */
+  /** Per-group overrides of the consumer settings above, and per-group `standalone`. */
   groups?: Record<string, ConsumerSettings>;
   /** Per-handler overrides by handler name (`ClassName.methodName` or the decorator's `name`). */
   handlers?: Record<string, HandlerOverrides>;

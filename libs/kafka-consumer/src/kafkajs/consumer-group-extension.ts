@@ -1,4 +1,5 @@
 import type { Assigner } from 'kafkajs';
+import type { StandaloneAssignment, StandaloneConsumerGroup } from './standalone-assignment';
 
 /**
  * kafkajs 2.x exposes no rebalance callbacks, never sends group.instance.id and
@@ -26,10 +27,10 @@ export interface ConsumerGroupExtension {
   groupInstanceId?: string;
   /**
    * Standalone consumer (§4.11): no JoinGroup, SyncGroup, Heartbeat or LeaveGroup;
-   * the group owns exactly these partitions. Commits go out with generation -1,
+   * the consumer reads exactly these partitions. Commits go out with generation -1,
    * as Kafka expects from a consumer outside group management.
    */
-  standalone?: () => Record<string, number[]>;
+  standalone?: StandaloneAssignment;
   /**
    * Before each (re)join. `memberLost` is true when the coordinator no longer
    * knows this member (session expired, fenced): its partitions are already gone.
@@ -231,34 +232,9 @@ async function keepAlive<T>(group: KafkajsConsumerGroup, extension: ConsumerGrou
 
 /**
  * Standalone "join": take the configured partitions as the assignment and set up
- * offsets as kafkajs's own sync would, without asking a coordinator for a group.
+ * offsets as kafkajs's own sync would, without joining the group (see StandaloneAssignment).
  */
 async function assignStandalone(group: KafkajsConsumerGroup, extension: ConsumerGroupExtension): Promise<void> {
-  const assignment = extension.standalone!();
-  // Commits and offset fetches still go to the group's coordinator.
-  group.coordinator = await group.cluster.findGroupCoordinator({ groupId: group.groupId });
-  await group.cluster.refreshMetadataIfNecessary();
-  const list = Object.entries(assignment).map(([topic, partitions]) => ({ topic, partitions: [...partitions] }));
-  group.memberId = '';
-  group.generationId = -1;
-  group.leaderId = null;
-  group.topics = list.map((entry) => entry.topic);
-  group.subscriptionState.assign(list);
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const OffsetManager = require('kafkajs/src/consumer/offsetManager') as new (args: Record<string, unknown>) => unknown;
-  const internals = group as unknown as Record<string, unknown>;
-  group.offsetManager = new OffsetManager({
-    cluster: group.cluster,
-    topicConfigurations: internals.topicConfigurations,
-    instrumentationEmitter: internals.instrumentationEmitter,
-    memberAssignment: assignment,
-    autoCommit: false,
-    autoCommitInterval: internals.autoCommitInterval,
-    autoCommitThreshold: internals.autoCommitThreshold,
-    coordinator: group.coordinator,
-    groupId: group.groupId,
-    generationId: -1,
-    memberId: '',
-  });
-  await extension.afterJoin?.({ memberId: '', generationId: -1, assignment });
+  const joined = await extension.standalone!.apply(group as unknown as StandaloneConsumerGroup);
+  await extension.afterJoin?.(joined);
 }

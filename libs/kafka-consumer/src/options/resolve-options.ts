@@ -16,13 +16,19 @@ import {
   ConsumerSettings,
   KafkaConsumerModuleOptions,
 } from '../interfaces/module-options.interface';
+import { integerAtLeast, TOPIC_NAME } from './option-rules';
+import { ResolvedStandalone, resolveStandalone, resolveStandaloneTopics } from './resolve-standalone';
 
 /**
  * The one place that applies defaults and validates options. Pure: no Nest, no
  * kafkajs. Every error names the option, its value and the rule.
  */
 
-export type ResolvedConsumerSettings = Required<Omit<ConsumerSettings, 'groupInstanceId'>> & { groupInstanceId?: string };
+export type ResolvedConsumerSettings = Required<Omit<ConsumerSettings, 'groupInstanceId' | 'standalone'>> & {
+  groupInstanceId?: string;
+  /** Set for a standalone group (§4.11); its `assign` is complete once the group is resolved. */
+  standalone?: ResolvedStandalone;
+};
 
 export interface ResolvedCommitPolicy {
   mode: CommitMode;
@@ -102,10 +108,9 @@ export const CONSUMER_DEFAULTS: ResolvedConsumerSettings = {
 
 const DEFAULT_COMMIT: ResolvedCommitPolicy = { mode: 'record', sync: false, intervalMs: 0, everyRecords: 0 };
 const DEFAULT_AUTO_INTERVAL_MS = 5_000;
-const TOPIC_NAME = /^[a-zA-Z0-9._-]{1,249}$/;
 const DEFAULT_RETRY: ResolvedRetry = { attempts: 3, initialDelayMs: 100, maxDelayMs: 5_000 };
 
-const SETTING_MINIMUMS: Record<Exclude<keyof ConsumerSettings, 'autoOffsetReset' | 'assignmentStrategy' | 'groupInstanceId'>, number> = {
+const SETTING_MINIMUMS: Record<Exclude<keyof ConsumerSettings, 'autoOffsetReset' | 'assignmentStrategy' | 'groupInstanceId' | 'standalone'>, number> = {
   sessionTimeoutMs: 1,
   heartbeatIntervalMs: 1,
   rebalanceTimeoutMs: 1,
@@ -127,6 +132,10 @@ export function resolveModuleOptions(options: KafkaConsumerModuleOptions): Resol
   requireNonEmptyString('clientId', clientId);
   if (options.clientRack !== undefined) requireNonEmptyString('clientRack', options.clientRack);
   if (options.groupId !== undefined) requireNonEmptyString('groupId', options.groupId);
+  const moduleWide = (options as ConsumerSettings).standalone;
+  if (moduleWide !== undefined) {
+    throw new KafkaConsumerConfigError('standalone', moduleWide, 'a standalone consumer is set per group: groups: { <groupId>: { standalone: { ... } } }');
+  }
 
   const defaults = resolveSettings('', { ...CONSUMER_DEFAULTS }, options);
   const groups = options.groups ?? {};
@@ -186,11 +195,9 @@ export function resolveGroups<S>(
 
   return [...byGroup.entries()].map(([groupId, groupHandlers]) => {
     assertNoSharedTopics(groupId, groupHandlers);
-    return {
-      groupId,
-      settings: resolveSettings(`groups.${groupId}.`, module.defaults, module.groups[groupId] ?? {}),
-      handlers: groupHandlers,
-    };
+    const settings = resolveSettings(`groups.${groupId}.`, module.defaults, module.groups[groupId] ?? {});
+    if (settings.standalone) settings.standalone = resolveStandaloneTopics(`groups.${groupId}.standalone`, settings.standalone, groupHandlers);
+    return { groupId, settings, handlers: groupHandlers };
   });
 }
 
@@ -378,6 +385,9 @@ function resolveSettings(prefix: string, base: ResolvedConsumerSettings, setting
     }
     resolved.groupInstanceId = settings.groupInstanceId;
   }
+  if (settings.standalone !== undefined) {
+    resolved.standalone = resolveStandalone(prefix + 'standalone', settings.standalone, resolved.groupInstanceId);
+  }
   if (resolved.heartbeatIntervalMs >= resolved.sessionTimeoutMs) {
     throw new KafkaConsumerConfigError(
       prefix + 'heartbeatIntervalMs',
@@ -418,11 +428,4 @@ function requireNonEmptyString(option: string, value: unknown): void {
   if (typeof value !== 'string' || value.trim() === '') {
     throw new KafkaConsumerConfigError(option, value, 'must be a non-empty string');
   }
-}
-
-function integerAtLeast(option: string, value: unknown, min: number): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
-    throw new KafkaConsumerConfigError(option, value, `must be an integer ≥ ${min}`);
-  }
-  return value;
 }

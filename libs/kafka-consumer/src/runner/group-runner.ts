@@ -16,10 +16,12 @@ import { ConsumerGroupExtension, installConsumerGroupExtension, JoinedGroup } fr
 import { PartitionOffsetTracker } from '../offsets/partition-offset-tracker';
 import { parseTopicPartitionKey, topicPartitionKey } from '../offsets/topic-partition-key';
 import { ResolvedGroup, ResolvedHandler, ResolvedModuleOptions, matches, routeTopic } from '../options/resolve-options';
+import type { ResolvedStandalone } from '../options/resolve-standalone';
 import { toConsumerConfig } from '../options/to-kafkajs-config';
 import { sleep } from '../utils/backoff';
 import { isFencedError, isGenerationError, isRetriableCommitError } from './kafka-errors';
 import { SeekPosition, resolveSeekPosition } from './seek-position';
+import { StandaloneReader } from './standalone-reader';
 
 type Handler = ResolvedHandler<BoundMethod>;
 type CommitSender = EachBatchPayload['commitOffsetsIfNecessary'];
@@ -105,6 +107,8 @@ export class GroupRunner {
   private joined: JoinedGroup = { memberId: '', generationId: -1, assignment: {} };
   /** A commit learned that this generation is over; the batch loop hands it to kafkajs to rejoin. */
   private generationEnded: unknown;
+  /** Standalone consumer (§4.11): reads given partitions without group membership; undefined for a group member. */
+  private standalone: StandaloneReader | undefined;
 
   constructor(private readonly deps: GroupRunnerDeps) {
     const { group, reportFailure, deadLetters } = deps;
@@ -133,8 +137,9 @@ export class GroupRunner {
         );
       }
     }
+    const commits = group.settings.standalone?.commitOffsets ?? true;
     this.committer = new OffsetCommitter({
-      partitions: () => this.owned,
+      partitions: () => (commits ? this.owned : NOTHING_TO_COMMIT),
       send: (offsets) => this.send(offsets),
       retry: { attempts: 5, initialDelayMs: 200, maxDelayMs: 5_000 },
       isRetriable: isRetriableCommitError,
@@ -179,7 +184,8 @@ export class GroupRunner {
   async start(): Promise<void> {
     const { kafka, group, options } = this.deps;
     const { topics, missing } = await this.resolveTopics();
-    if (missing.length > 0) {
+    this.standalone = group.settings.standalone ? await this.planStandalone(group.settings.standalone) : undefined;
+    if (missing.length > 0 && !this.standalone) {
       this.deps.logger.warn?.(`group ${group.groupId}: topics ${missing.join(', ')} do not exist yet; they are subscribed when they appear`);
     }
     await this.startThreadPools();
@@ -189,6 +195,7 @@ export class GroupRunner {
       heartbeatIntervalMs: group.settings.heartbeatIntervalMs,
       beforeJoin: (memberLost) => this.beforeJoin(memberLost),
       afterJoin: (joined) => this.afterJoin(joined),
+      standalone: this.standalone?.assignment,
     };
     const consumer = kafka.consumer({
       ...toConsumerConfig(group.groupId, group.settings, options, this.stickyState, extension),
@@ -201,7 +208,7 @@ export class GroupRunner {
     await this.subscribe(topics, false);
     await consumer.run(this.runConfig());
 
-    const needsRefresh = missing.length > 0 || group.handlers.some((h) => h.patterns.length > 0);
+    const needsRefresh = !this.standalone && (missing.length > 0 || group.handlers.some((h) => h.patterns.length > 0));
     if (needsRefresh) {
       this.refreshTimer = setInterval(() => void this.refreshTopics(), options.topicRefreshIntervalMs);
     }
@@ -211,6 +218,7 @@ export class GroupRunner {
     if (autoIntervals.length > 0) {
       this.autoCommitTimer = setInterval(() => this.commitDueAuto(), Math.max(50, Math.min(...autoIntervals) / 4));
     }
+    this.standalone?.start(consumer, (partitions) => this.adoptPartitions(partitions));
   }
 
   /**
@@ -227,6 +235,7 @@ export class GroupRunner {
     this.stopping = true;
     clearInterval(this.refreshTimer);
     clearInterval(this.autoCommitTimer);
+    this.standalone?.stop();
     const consumer = this.consumer;
     if (!consumer) {
       clearInterval(this.tickTimer);
@@ -506,6 +515,17 @@ export class GroupRunner {
     this.consumer.pause(toTopicPartitions(keys));
   }
 
+  /** Forgets backpressure pauses of partitions this member gives up, resuming them in kafkajs. */
+  private releaseBackpressure(keys: string[]): void {
+    const paused = keys.filter((key) => this.pausedForBackpressure.delete(key));
+    if (paused.length === 0 || !this.consumer) return;
+    try {
+      this.consumer.resume(toTopicPartitions(paused));
+    } catch {
+      // Not running: nothing is paused.
+    }
+  }
+
   private resumeDrained(handler: Handler, pool: WorkScheduler): void {
     if (!this.consumer || this.pausedForBackpressure.size === 0) return;
     const share = this.partitionShare(handler, pool);
@@ -659,6 +679,7 @@ export class GroupRunner {
   }
 
   private onCommitFailure(error: unknown, offsets: OffsetToCommit[]): void {
+    if (this.standalone) return this.standalone.onCommitFailure(error, offsets);
     const detail = offsets.map((o) => `${o.topic}[${o.partition}]@${o.offset}`).join(', ');
     const level = isGenerationError(error) ? 'warn' : 'error';
     if (level === 'warn' && !this.stopping) this.generationEnded = error;
@@ -708,7 +729,9 @@ export class GroupRunner {
     const revoked = [...this.owned.keys()].filter((key) => !next.has(key));
     const assigned = [...next.keys()].filter((key) => !this.owned.has(key));
     const cooperative = this.deps.group.settings.assignmentStrategy === 'cooperative-sticky';
-    this.pausedForBackpressure.clear(); // kafkajs starts the new assignment unpaused
+    // kafkajs keeps pauses across joins: a retained partition stays paused until its backlog
+    // drains; a revoked one is resumed, so it is not found paused if it comes back.
+    this.releaseBackpressure(revoked);
     if (revoked.length > 0) {
       // Stop dispatching the revoked partitions and let their running records finish (bounded).
       for (const pool of this.pools.values()) for (const key of revoked) pool.dropQueued(key);
@@ -728,8 +751,8 @@ export class GroupRunner {
 
   private async losePartitions(reason: string): Promise<void> {
     const lost = [...this.owned.keys()];
+    this.releaseBackpressure(lost);
     this.owned.clear();
-    this.pausedForBackpressure.clear();
     for (const pool of this.pools.values()) pool.dropQueued();
     this.stickyState.update({}, this.joined.generationId);
     if (lost.length === 0) return;
@@ -832,14 +855,52 @@ export class GroupRunner {
     const consumer = this.consumer!;
     const byStart = new Map<boolean, string[]>();
     for (const topic of topics) {
-      const handler = routeTopic(this.deps.group.handlers, topic)!;
-      const fromBeginning = createdLater || (handler.fromBeginning ?? this.deps.group.settings.autoOffsetReset === 'earliest');
+      const fromBeginning = createdLater || this.startsFromBeginning(topic);
       byStart.set(fromBeginning, [...(byStart.get(fromBeginning) ?? []), topic]);
     }
     for (const [fromBeginning, list] of byStart) {
       await consumer.subscribe({ topics: list, fromBeginning });
       for (const topic of list) this.subscribed.add(topic);
     }
+  }
+
+  private planStandalone(settings: ResolvedStandalone): Promise<StandaloneReader> {
+    return StandaloneReader.plan({
+      admin: this.deps.admin,
+      groupId: this.groupId,
+      settings,
+      logger: this.deps.logger,
+      reportFailure: this.deps.reportFailure,
+      startsFromBeginning: (topic) => this.startsFromBeginning(topic),
+      stopping: () => this.stopping,
+    });
+  }
+
+  /**
+   * Standalone partition discovery (§4.11), now rather than at the next
+   * interval. Resolves with the partitions taken, as `topic partition` keys.
+   */
+  discoverPartitions(): Promise<string[]> {
+    if (!this.standalone) {
+      return Promise.reject(new Error(`group ${this.groupId} is not a standalone consumer; its partitions come from the group`));
+    }
+    return this.standalone.discover();
+  }
+
+  /** Partitions a standalone consumer found: tracked from now on, announced before they are fetched. */
+  private async adoptPartitions(partitions: TopicPartition[]): Promise<void> {
+    const keys = partitions.map(({ topic, partition }) => topicPartitionKey(topic, partition));
+    for (const [i, { topic }] of partitions.entries()) {
+      this.owned.set(keys[i], freshPartitionState(this.route(topic)!));
+      this.subscribed.add(topic);
+    }
+    await this.runHooks('assigned', keys);
+  }
+
+  /** Where a partition without a committed offset starts: the handler's fromBeginning, else autoOffsetReset. */
+  private startsFromBeginning(topic: string): boolean {
+    const handler = routeTopic(this.deps.group.handlers, topic)!;
+    return handler.fromBeginning ?? this.deps.group.settings.autoOffsetReset === 'earliest';
   }
 
   private pauseAll(consumer: Consumer): void {
@@ -860,6 +921,8 @@ export class GroupRunner {
 
 /** Pool commits and resumes run this often; keep-alive checks at least this often. */
 const POOL_TICK_MS = 20;
+/** What a standalone consumer with commitOffsets: false offers its committer. */
+const NOTHING_TO_COMMIT: ReadonlyMap<string, CommittablePartition> = new Map();
 
 function toTopicPartitions(keys: string[]): Array<{ topic: string; partitions: number[] }> {
   const byTopic = new Map<string, number[]>();

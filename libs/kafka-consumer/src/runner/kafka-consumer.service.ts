@@ -24,6 +24,15 @@ export class KafkaConsumerService {
     return this.orchestrator.runner(groupId).membership();
   }
 
+  /**
+   * Standalone consumers (§4.11): looks for partitions added to the topics the
+   * group reads in full and starts reading them, now rather than at the next
+   * `partitionDiscoveryIntervalMs`. Resolves with the partitions taken.
+   */
+  discoverPartitions(groupId: string): Promise<string[]> {
+    return this.orchestrator.runner(groupId).discoverPartitions();
+  }
+
   /** Seeks an owned partition of a running group; returns the offset it will read next. */
   async seek(groupId: string, topic: string, partition: number, position: SeekPosition): Promise<string> {
     return this.orchestrator.runner(groupId).seek(topic, partition, position);
