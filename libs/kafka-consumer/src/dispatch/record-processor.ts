@@ -23,11 +23,12 @@ export interface ProcessingEnvironment {
 }
 
 /**
- * The context handed to a record handler. A class rather than an object
- * literal: it is built once per record on the hot path, and its methods live
- * on the prototype instead of being closures per record.
+ * What record and batch contexts share: the group, the partition, and the
+ * commit and seek calls. Classes rather than object literals: a context is
+ * built per record on the hot path, and its methods live on the prototype
+ * instead of being closures per record.
  */
-class RecordContext implements KafkaMessageContext {
+abstract class PartitionContext {
   readonly groupId: string;
   #env: ProcessingEnvironment;
   #acknowledged = false;
@@ -36,56 +37,48 @@ class RecordContext implements KafkaMessageContext {
     env: ProcessingEnvironment,
     readonly topic: string,
     readonly partition: number,
+  ) {
+    this.groupId = env.groupId;
+    this.#env = env;
+  }
+
+  get acknowledged(): boolean {
+    return this.#acknowledged;
+  }
+
+  commit(): void {
+    this.#acknowledged = true;
+  }
+
+  seek(position: SeekPosition): Promise<string> {
+    return this.#env.seek(this.topic, this.partition, position);
+  }
+}
+
+class RecordContext extends PartitionContext implements KafkaMessageContext {
+  constructor(
+    env: ProcessingEnvironment,
+    topic: string,
+    partition: number,
     readonly offset: string,
     readonly key: unknown,
     readonly headers: IHeaders,
     readonly timestamp: string,
     readonly rawValue: Buffer | null,
   ) {
-    this.groupId = env.groupId;
-    this.#env = env;
+    super(env, topic, partition);
   }
-
-  get acknowledged(): boolean {
-    return this.#acknowledged;
-  }
-
-  commit(): void {
-    this.#acknowledged = true;
-  }
-
-  seek(position: SeekPosition): Promise<string> {
-    return this.#env.seek(this.topic, this.partition, position);
-  }
-
 }
 
-class BatchContext implements KafkaBatchContext {
-  readonly groupId: string;
-  #env: ProcessingEnvironment;
-  #acknowledged = false;
-
+class BatchContext extends PartitionContext implements KafkaBatchContext {
   constructor(
     env: ProcessingEnvironment,
-    readonly topic: string,
-    readonly partition: number,
+    topic: string,
+    partition: number,
     readonly firstOffset: string,
     readonly lastOffset: string,
   ) {
-    this.groupId = env.groupId;
-    this.#env = env;
-  }
-
-  get acknowledged(): boolean {
-    return this.#acknowledged;
-  }
-
-  commit(): void {
-    this.#acknowledged = true;
-  }
-
-  seek(position: SeekPosition): Promise<string> {
-    return this.#env.seek(this.topic, this.partition, position);
+    super(env, topic, partition);
   }
 }
 

@@ -2,6 +2,7 @@ import { KafkaConsumerConfigError } from '../errors/kafka-consumer-config.error'
 import type { KafkaHandlerMetadata } from '../interfaces/handler-options.interface';
 import type { KafkaConsumerModuleOptions } from '../interfaces/module-options.interface';
 import { resolveGroups, resolveModuleOptions, routeTopic } from './resolve-options';
+import { configError } from '../../../../test/support/config-error';
 
 const base: KafkaConsumerModuleOptions = { brokers: ['localhost:9092'], groupId: 'g' };
 const handler = (name: string, metadata: Partial<KafkaHandlerMetadata>) => ({
@@ -11,16 +12,6 @@ const handler = (name: string, metadata: Partial<KafkaHandlerMetadata>) => ({
 });
 const groups = (options: Partial<KafkaConsumerModuleOptions>, handlers: Array<ReturnType<typeof handler>>) =>
   resolveGroups(resolveModuleOptions({ ...base, ...options }), handlers);
-
-function configError(fn: () => unknown): KafkaConsumerConfigError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof KafkaConsumerConfigError) return error;
-    throw error;
-  }
-  throw new Error('expected a KafkaConsumerConfigError');
-}
 
 describe('resolveModuleOptions', () => {
   it('applies defaults and accepts a comma-separated broker list', () => {

@@ -2,6 +2,7 @@ import { KafkaConsumerConfigError } from '../errors/kafka-consumer-config.error'
 import type { KafkaHandlerMetadata } from '../interfaces/handler-options.interface';
 import type { ConsumerSettings, KafkaConsumerModuleOptions } from '../interfaces/module-options.interface';
 import { resolveGroups, resolveModuleOptions } from './resolve-options';
+import { configError } from '../../../../test/support/config-error';
 
 const base: KafkaConsumerModuleOptions = { brokers: ['localhost:9092'], groupId: 'audit' };
 const handler = (name: string, topics: KafkaHandlerMetadata['topics'], groupId = 'audit') => ({
@@ -11,16 +12,6 @@ const handler = (name: string, topics: KafkaHandlerMetadata['topics'], groupId =
 });
 const resolve = (settings: ConsumerSettings, handlers = [handler('A.a', ['orders', 'refunds'])], options: Partial<KafkaConsumerModuleOptions> = {}) =>
   resolveGroups(resolveModuleOptions({ ...base, ...options, groups: { audit: settings } }), handlers);
-
-function configError(fn: () => unknown): KafkaConsumerConfigError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof KafkaConsumerConfigError) return error;
-    throw error;
-  }
-  throw new Error('expected a KafkaConsumerConfigError');
-}
 
 describe('standalone option', () => {
   it('takes given partitions and topics in full, sorted, with commits on and no discovery by default', () => {
