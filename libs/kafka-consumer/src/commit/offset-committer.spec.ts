@@ -24,6 +24,18 @@ function setup(send: (offsets: OffsetToCommit[]) => Promise<void>, retriable = (
   return { committer, partitions, failures, track };
 }
 
+/** A send that records every commit and holds the first one in flight until `release()`. */
+function firstSendHeld() {
+  const sent: OffsetToCommit[][] = [];
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  const send = async (offsets: OffsetToCommit[]) => {
+    sent.push(offsets);
+    if (sent.length === 1) await gate;
+  };
+  return { sent, release, send };
+}
+
 describe('OffsetCommitter', () => {
   it('commits each partition\'s next offset and records it', async () => {
     const sent: OffsetToCommit[][] = [];
@@ -38,13 +50,8 @@ describe('OffsetCommitter', () => {
   });
 
   it('joins requests made while one is queued, and reads offsets when it starts', async () => {
-    const sent: OffsetToCommit[][] = [];
-    let release!: () => void;
-    const gate = new Promise<void>((r) => (release = r));
-    const { committer, track } = setup(async (o) => {
-      sent.push(o);
-      if (sent.length === 1) await gate;
-    });
+    const { sent, release, send } = firstSendHeld();
+    const { committer, track } = setup(send);
     const t = track('t', 0, 1);
     const first = committer.commit();
     await Promise.resolve();
@@ -61,13 +68,8 @@ describe('OffsetCommitter', () => {
   });
 
   it('joinQueued adds a partition to the queued commit only when one is queued', async () => {
-    const sent: OffsetToCommit[][] = [];
-    let release!: () => void;
-    const gate = new Promise<void>((r) => (release = r));
-    const { committer, track } = setup(async (o) => {
-      sent.push(o);
-      if (sent.length === 1) await gate;
-    });
+    const { sent, release, send } = firstSendHeld();
+    const { committer, track } = setup(send);
     track('t', 0, 1);
     track('t', 1, 2);
     expect(committer.joinQueued(topicPartitionKey('t', 0))).toBe(false); // nothing queued: the caller commits

@@ -116,14 +116,10 @@ export class RecordProcessor {
     let key: unknown;
     let value: unknown;
     try {
-      key = this.handler.keyDeserializer.deserialize(message.key ?? null, { topic, headers });
+      key = this.deserialize('key', message.key ?? null, topic, headers);
+      value = this.deserialize('value', rawValue, topic, headers);
     } catch (error) {
-      return this.giveUp('deserialization', new DeserializationError('key', error), topic, partition, message, 0);
-    }
-    try {
-      value = this.handler.valueDeserializer.deserialize(rawValue, { topic, headers });
-    } catch (error) {
-      return this.giveUp('deserialization', new DeserializationError('value', error), topic, partition, message, 0);
+      return this.giveUp('deserialization', error, topic, partition, message, 0);
     }
     const context = new RecordContext(this.env, topic, partition, message.offset, key, headers, message.timestamp, rawValue);
     const giveUp = (error: unknown, attempts: number) => this.giveUp('handler', error, topic, partition, message, attempts);
@@ -147,21 +143,11 @@ export class RecordProcessor {
       const headers = message.headers ?? EMPTY_HEADERS;
       let key: unknown;
       let value: unknown;
-      let failure: DeserializationError | undefined;
       try {
-        key = this.handler.keyDeserializer.deserialize(message.key ?? null, { topic, headers });
+        key = this.deserialize('key', message.key ?? null, topic, headers);
+        value = this.deserialize('value', message.value ?? null, topic, headers);
       } catch (error) {
-        failure = new DeserializationError('key', error);
-      }
-      if (!failure) {
-        try {
-          value = this.handler.valueDeserializer.deserialize(message.value ?? null, { topic, headers });
-        } catch (error) {
-          failure = new DeserializationError('value', error);
-        }
-      }
-      if (failure) {
-        if ((await this.giveUp('deserialization', failure, topic, partition, message, 0)) === 'aborted') return 'aborted';
+        if ((await this.giveUp('deserialization', error, topic, partition, message, 0)) === 'aborted') return 'aborted';
         continue;
       }
       records.push({ topic, partition, offset: message.offset, key, value, headers, timestamp: message.timestamp });
@@ -182,6 +168,16 @@ export class RecordProcessor {
       return this.retry(records, context, error, giveUp);
     }
     return context.acknowledged ? 'acknowledged' : 'done';
+  }
+
+  /** The handler's key or value deserializer; a failure is a DeserializationError naming the part. */
+  private deserialize(part: 'key' | 'value', bytes: Buffer | null, topic: string, headers: IHeaders): unknown {
+    const deserializer = part === 'key' ? this.handler.keyDeserializer : this.handler.valueDeserializer;
+    try {
+      return deserializer.deserialize(bytes, { topic, headers });
+    } catch (error) {
+      throw new DeserializationError(part, error);
+    }
   }
 
   /** Attempts after the first failed one, with backoff, until success, give-up or abort. */

@@ -180,10 +180,11 @@ export class WorkScheduler<T extends WorkItem = WorkItem> {
     this.queuedCount += 1;
     let lane = this.lanes.get(item.lane);
     if (!lane) {
-      lane = { key: item.lane, items: [item], head: 0, running: false, inReady: false };
+      lane = { key: item.lane, queue: new Fifo<T>(), running: false, inReady: false };
+      lane.queue.push(item);
       this.lanes.set(item.lane, lane);
     } else {
-      lane.items.push(item);
+      lane.queue.push(item);
     }
     if (!lane.running && !lane.inReady) {
       lane.inReady = true;
@@ -231,12 +232,11 @@ export class WorkScheduler<T extends WorkItem = WorkItem> {
   dropQueued(partition?: string): number {
     let dropped = 0;
     for (const lane of this.lanes.values()) {
-      if (lane.head === lane.items.length) continue;
-      if (partition !== undefined && lane.items[lane.head].partition !== partition) continue;
-      for (let i = lane.head; i < lane.items.length; i++) this.countDropped(lane.items[i].partition);
-      dropped += lane.items.length - lane.head;
-      lane.items = [];
-      lane.head = 0;
+      if (lane.queue.size === 0) continue;
+      if (partition !== undefined && lane.queue.peek()!.partition !== partition) continue;
+      const removed = lane.queue.clear();
+      for (const item of removed) this.countDropped(item.partition);
+      dropped += removed.length;
       // A stale ready entry is skipped by pump(); an empty idle lane is forgotten now.
       if (!lane.running && !lane.inReady) this.lanes.delete(lane.key);
     }
@@ -282,7 +282,7 @@ export class WorkScheduler<T extends WorkItem = WorkItem> {
         const lane = this.ready.shift();
         if (!lane) break;
         lane.inReady = false;
-        if (lane.head === lane.items.length) {
+        if (lane.queue.size === 0) {
           // Emptied by dropQueued while waiting here.
           if (!lane.running) this.lanes.delete(lane.key);
           continue;
@@ -295,16 +295,7 @@ export class WorkScheduler<T extends WorkItem = WorkItem> {
   }
 
   private start(lane: Lane<T>): void {
-    const item = lane.items[lane.head];
-    lane.items[lane.head] = undefined as unknown as T;
-    lane.head += 1;
-    if (lane.head === lane.items.length) {
-      lane.items.length = 0;
-      lane.head = 0;
-    } else if (lane.head > 1024 && lane.head * 2 > lane.items.length) {
-      lane.items.splice(0, lane.head);
-      lane.head = 0;
-    }
+    const item = lane.queue.shift()!;
     lane.running = true;
     const partition = this.partitions.get(item.partition)!;
     partition.queued -= 1;
@@ -338,7 +329,7 @@ export class WorkScheduler<T extends WorkItem = WorkItem> {
       this.failedCount += 1;
     }
     if (partition.queued + partition.running === 0) this.activePartitions -= 1;
-    if (lane.head < lane.items.length) {
+    if (lane.queue.size > 0) {
       lane.inReady = true;
       this.ready.push(lane);
     } else if (!lane.inReady) {
@@ -399,9 +390,8 @@ export class WorkScheduler<T extends WorkItem = WorkItem> {
 
 interface Lane<T> {
   key: string;
-  /** Queued items from `head` on. */
-  items: T[];
-  head: number;
+  /** Queued items, oldest first. */
+  queue: Fifo<T>;
   running: boolean;
   /** An entry for this lane sits in the ready queue (possibly stale after dropQueued). */
   inReady: boolean;
@@ -433,6 +423,22 @@ class Fifo<T> {
       this.head = 0;
     }
     return item;
+  }
+
+  get size(): number {
+    return this.items.length - this.head;
+  }
+
+  peek(): T | undefined {
+    return this.head < this.items.length ? this.items[this.head] : undefined;
+  }
+
+  /** Removes and returns everything queued. */
+  clear(): T[] {
+    const rest = this.items.slice(this.head);
+    this.items = [];
+    this.head = 0;
+    return rest;
   }
 }
 

@@ -349,7 +349,7 @@ export class GroupRunner {
           if (commit) await commit;
         }
         // Synchronous handlers look at the clock every 64 records, not per record.
-        if (this.generationEnded !== undefined || ((waited || (i & 63) === 63) && Date.now() >= this.nextLoopHeartbeatAt)) {
+        if ((waited || (i & 63) === 63 || this.generationEnded !== undefined) && this.heartbeatDue()) {
           await this.heartbeat(payload);
         }
       }
@@ -390,7 +390,7 @@ export class GroupRunner {
       if (resolved !== undefined) payload.resolveOffset(resolved);
     }
     await this.commitByPolicy(state.handler, [key]);
-    if (this.generationEnded !== undefined || Date.now() >= this.nextLoopHeartbeatAt) await this.heartbeat(payload);
+    if (this.heartbeatDue()) await this.heartbeat(payload);
   }
 
   /**
@@ -417,7 +417,7 @@ export class GroupRunner {
         const room = Math.min(state.handler.concurrency, Math.floor(state.handler.maxQueuedRecords / 4));
         const woken = await Promise.race([pool.waitForCapacity(room).then(() => false), wake.then(() => true)]);
         if (woken) wake = undefined;
-        if (this.generationEnded !== undefined || Date.now() >= this.nextLoopHeartbeatAt) await this.heartbeat(payload);
+        if (this.heartbeatDue()) await this.heartbeat(payload);
         if (this.batchInterrupted(payload, key, state)) return false;
       }
       return true;
@@ -610,6 +610,11 @@ export class GroupRunner {
   /** Stop the batch: shutdown, re-subscription, revocation, a seek (a new state), or kafkajs stopped. */
   private batchInterrupted(payload: EachBatchPayload, key: string, state: PartitionState): boolean {
     return this.stopping || this.restarting || this.owned.get(key) !== state || !payload.isRunning();
+  }
+
+  /** The fetch loop should heartbeat now: its interval passed, or a commit learned the generation ended. */
+  private heartbeatDue(): boolean {
+    return this.generationEnded !== undefined || Date.now() >= this.nextLoopHeartbeatAt;
   }
 
   /** A heartbeat that reports a rebalance first commits what finished, then lets kafkajs rejoin. */
