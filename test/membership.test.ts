@@ -138,14 +138,18 @@ describe('assignment strategies and static membership (test broker)', () => {
     kit = await KafkaTestKit.start({ topics: { fenced: 2 } });
     await kit.produce('fenced', numbered(10));
     const first = member('fenced', 'fenced');
-    await kit.startApp({ groups: { fenced: { groupInstanceId: 'same-id' } } }, [first.provider]);
+    const app = await kit.startApp({ groups: { fenced: { groupInstanceId: 'same-id' } } }, [first.provider]);
+    const service = app.get(KafkaConsumerService);
     await waitFor(() => owned(first.view).length === 2 && first.view.records === 10, 30_000, 'the member consuming');
+    expect(service.status('fenced')).toEqual({ groupId: 'fenced', state: 'running' });
     await kit.broker.pushErrors(ApiKey.Heartbeat, [KafkaErrorCode.FENCED_INSTANCE_ID]);
     await waitFor(() => first.view.failures.some((f) => f.kind === 'consumer'), 30_000, 'the member fenced');
     const failure = first.view.failures.find((f) => f.kind === 'consumer')!;
     const error = failure.error as { type?: string; cause?: { type?: string } };
     expect(error.type ?? error.cause?.type).toBe('FENCED_INSTANCE_ID');
     await waitFor(() => first.view.events.at(-1) === 'lost 0,1', 5_000, 'its partitions reported lost');
+    // What a health check reads: failed for good, with the cause.
+    expect(service.status('fenced')).toMatchObject({ groupId: 'fenced', state: 'failed', error: expect.stringMatching(/fenced|FENCED_INSTANCE_ID|instance/i) });
     // Stopped for good: kafkajs does not restart it, so new records stay unconsumed here.
     await kit.produce('fenced', numbered(10, 'k', 10));
     await new Promise((resolve) => setTimeout(resolve, 2_000));

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { KafkaConsumerService } from '@app/kafka-consumer';
+import { ConsumerGroupStatus, KafkaConsumerService } from '@app/kafka-consumer';
 import { createServer, IncomingMessage, Server, ServerResponse } from 'http';
 import type { AddressInfo } from 'net';
 import type { OrdersAppConfig } from '../config/app-config';
@@ -11,6 +11,8 @@ import { ORDERS_APP_CONFIG, ORDERS_STORE } from '../orders.constants';
 export interface HealthReport {
   status: 'ok' | 'stopping' | 'error';
   groupId: string;
+  /** The consumer group's state (`restarting` is still ok: kafkajs rejoins by itself). */
+  consumer: ConsumerGroupStatus['state'];
   topic: string;
   /** Partitions this instance owns, as `topic partition`. */
   assignment: string[];
@@ -22,7 +24,8 @@ export interface HealthReport {
 
 /**
  * GET /health on HEALTH_PORT (none when 0): 200 while the database answers and
- * the consumers run, 503 otherwise. Plain `http`: the app serves nothing else.
+ * the consumer group runs (or is restarting), 503 otherwise. Plain `http`: the
+ * app serves nothing else.
  */
 @Injectable()
 export class HealthServer implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -62,8 +65,10 @@ export class HealthServer implements OnApplicationBootstrap, OnApplicationShutdo
   }
 
   async report(): Promise<HealthReport> {
+    const consumer = this.consumers.status(this.config.kafka.groupId);
     const base = {
       groupId: this.config.kafka.groupId,
+      consumer: consumer.state,
       topic: this.config.ordersTopic,
       assignment: this.consumers.assignments()[this.config.kafka.groupId] ?? [],
       applied: this.stats.applied,
@@ -71,6 +76,9 @@ export class HealthServer implements OnApplicationBootstrap, OnApplicationShutdo
       invalid: this.stats.invalid,
     };
     if (this.stopping) return { status: 'stopping', ...base };
+    if (consumer.state === 'failed' || consumer.state === 'stopped') {
+      return { status: 'error', ...base, error: `consumer: ${consumer.state}${consumer.error ? ` (${consumer.error})` : ''}` };
+    }
     try {
       await this.store.ping();
       return { status: 'ok', ...base };

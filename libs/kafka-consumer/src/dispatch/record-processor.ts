@@ -122,17 +122,16 @@ export class RecordProcessor {
       return this.giveUp('deserialization', error, topic, partition, message, 0);
     }
     const context = new RecordContext(this.env, topic, partition, message.offset, key, headers, message.timestamp, rawValue);
-    const giveUp = (error: unknown, attempts: number) => this.giveUp('handler', error, topic, partition, message, attempts);
     let result: unknown;
     try {
       result = this.handler.source(value, context);
     } catch (error) {
-      return this.retry(value, context, error, giveUp);
+      return this.retry(value, context, error, this.recordGiveUp(topic, partition, message));
     }
     if (!isThenable(result)) return context.acknowledged ? 'acknowledged' : 'done';
     return Promise.resolve(result).then(
       () => (context.acknowledged ? 'acknowledged' : 'done'),
-      (error: unknown) => this.retry(value, context, error, giveUp),
+      (error: unknown) => this.retry(value, context, error, this.recordGiveUp(topic, partition, message)),
     );
   }
 
@@ -178,6 +177,11 @@ export class RecordProcessor {
     } catch (error) {
       throw new DeserializationError(part, error);
     }
+  }
+
+  /** Built only once a record has failed: the hot path allocates no closure for it. */
+  private recordGiveUp(topic: string, partition: number, message: KafkaMessage) {
+    return (error: unknown, attempts: number) => this.giveUp('handler', error, topic, partition, message, attempts);
   }
 
   /** Attempts after the first failed one, with backoff, until success, give-up or abort. */

@@ -27,6 +27,15 @@ export interface ConsumerSettings {
   fetchMaxWaitMs?: number;
   /** max.partition.fetch.bytes (default 1048576). */
   maxPartitionFetchBytes?: number;
+  /**
+   * The most bytes of fetched records this consumer holds before its handlers
+   * take them, across all brokers (default 2097152; 0 turns the bound off).
+   * Each Fetch request asks for this budget split over the brokers it fetches
+   * from, never more than fetchMaxBytes nor less than fetchMinBytes; a
+   * response may go over by one record batch (KIP-74). Memory then stays flat
+   * however large the backlog, at some cost in fetch round trips.
+   */
+  maxBufferedBytes?: number;
   /** auto.offset.reset: where a group without a committed offset starts (default latest). */
   autoOffsetReset?: AutoOffsetReset;
   /** max.poll.records: the most records one batch handler call receives (default 500). */

@@ -36,3 +36,16 @@ export interface GroupMembership {
   /** Owned partitions as `topic partition` keys. */
   assignment: string[];
 }
+
+/**
+ * Whether a group's consumer is consuming: `running`; `restarting` after a
+ * crash kafkajs recovers from (it rejoins and refetches from the committed
+ * offsets); `failed` after a crash it does not restart from (e.g. a fenced
+ * static member), with the error; `stopped` once the application shut it down.
+ */
+export interface ConsumerGroupStatus {
+  groupId: string;
+  state: 'running' | 'restarting' | 'failed' | 'stopped';
+  /** The crash, for `restarting` and `failed`. */
+  error?: string;
+}

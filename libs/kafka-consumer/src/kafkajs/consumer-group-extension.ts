@@ -1,4 +1,5 @@
 import type { Assigner } from 'kafkajs';
+import { FetchSizes, fetchRequestBytes, leadersOf } from './fetch-budget';
 import type { StandaloneAssignment, StandaloneConsumerGroup } from './standalone-assignment';
 
 /**
@@ -40,6 +41,12 @@ export interface ConsumerGroupExtension {
   afterJoin?(joined: JoinedGroup): Promise<boolean>;
   /** Heartbeats while afterJoin hooks run, so a slow hook does not cost the membership. */
   heartbeatIntervalMs?: number;
+  /**
+   * Bounds the fetched, not yet handled bytes: each Fetch request asks for
+   * this budget split over the brokers fetched from, at most `fetchMaxBytes`
+   * (see fetch-budget.ts).
+   */
+  fetchBudget?: FetchSizes;
 }
 
 /** Internals of kafkajs's ConsumerGroup this module relies on. */
@@ -51,14 +58,23 @@ interface KafkajsConsumerGroup {
   groupId: string;
   topics: string[];
   topicsSubscribed: string[];
-  subscriptionState: { assign(assignment: Array<{ topic: string; partitions: number[] }>): void };
+  subscriptionState: {
+    assign(assignment: Array<{ topic: string; partitions: number[] }>): void;
+    assigned(): Array<{ topic: string; partitions: number[] }>;
+  };
   offsetManager: unknown;
   coordinator: unknown;
-  cluster: { findGroupCoordinator(args: { groupId: string }): Promise<unknown>; refreshMetadataIfNecessary(): Promise<void> };
+  maxBytes: number;
+  cluster: {
+    findGroupCoordinator(args: { groupId: string }): Promise<unknown>;
+    refreshMetadataIfNecessary(): Promise<void>;
+    findTopicPartitionMetadata(topic: string): Array<{ partitionId: number; leader?: number | null }>;
+  };
   assigned(): Array<{ topic: string; partitions: number[] }>;
   joinAndSync(): Promise<void>;
   heartbeat(args: { interval: number }): Promise<void>;
   leave(): Promise<void>;
+  fetch(nodeId: number): Promise<unknown[]>;
 }
 
 type BrokerMethod = (this: KafkajsBroker, args: Record<string, unknown>) => Promise<unknown>;
@@ -95,7 +111,7 @@ export function installConsumerGroupExtension(): void {
   const ConsumerGroup = require('kafkajs/src/consumer/consumerGroup') as { prototype: KafkajsConsumerGroup };
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const Broker = require('kafkajs/src/broker') as { prototype: Record<string, BrokerMethod> & KafkajsBroker };
-  for (const method of ['joinAndSync', 'heartbeat', 'leave'] as const) {
+  for (const method of ['joinAndSync', 'heartbeat', 'leave', 'fetch'] as const) {
     if (typeof ConsumerGroup.prototype[method] !== 'function') throw new Error(`kafkajs ConsumerGroup.${method} not found; unsupported kafkajs build`);
   }
   for (const method of MEMBER_CALLS) {
@@ -105,6 +121,7 @@ export function installConsumerGroupExtension(): void {
   const joinAndSync = ConsumerGroup.prototype.joinAndSync;
   const heartbeat = ConsumerGroup.prototype.heartbeat;
   const leave = ConsumerGroup.prototype.leave;
+  const fetch = ConsumerGroup.prototype.fetch;
 
   ConsumerGroup.prototype.joinAndSync = async function (this: KafkajsConsumerGroup): Promise<void> {
     const extension = extensionOf(this);
@@ -142,7 +159,44 @@ export function installConsumerGroupExtension(): void {
     return leave.call(this);
   };
 
+  ConsumerGroup.prototype.fetch = function (this: KafkajsConsumerGroup, nodeId: number): Promise<unknown[]> {
+    const budget = extensionOf(this)?.fetchBudget;
+    // kafkajs reads maxBytes when it builds each request; every fetcher of this group gets the same share.
+    if (budget) this.maxBytes = fetchRequestBytes(budget, fetchingBrokers(this));
+    return fetch.call(this, nodeId);
+  };
+
   installed = true;
+}
+
+const LEADERS_REFRESH_MS = 1_000;
+const leaderCounts = new WeakMap<KafkajsConsumerGroup, { count: number; at: number }>();
+
+/**
+ * Brokers leading this group's assigned partitions, recounted at most once a
+ * second (assignments and leaders change rarely; a stale count only shifts
+ * the split for a moment).
+ */
+function fetchingBrokers(group: KafkajsConsumerGroup): number {
+  const now = Date.now();
+  const cached = leaderCounts.get(group);
+  if (cached && now - cached.at < LEADERS_REFRESH_MS) return cached.count;
+  let count = 1;
+  try {
+    const leaders = new Map<string, Map<number, number | null | undefined>>();
+    count = leadersOf(group.subscriptionState.assigned(), (topic, partition) => {
+      let byPartition = leaders.get(topic);
+      if (!byPartition) {
+        byPartition = new Map(group.cluster.findTopicPartitionMetadata(topic).map((p) => [p.partitionId, p.leader]));
+        leaders.set(topic, byPartition);
+      }
+      return byPartition.get(partition);
+    });
+  } catch {
+    // metadata not loaded yet: kafkajs's own fetch reports that; count one broker meanwhile
+  }
+  leaderCounts.set(group, { count, at: now });
+  return count;
 }
 
 /**

@@ -17,7 +17,7 @@ describe('resolveModuleOptions', () => {
   it('applies defaults and accepts a comma-separated broker list', () => {
     const resolved = resolveModuleOptions({ brokers: 'a:9092, b:9093' });
     expect(resolved.brokers).toEqual(['a:9092', 'b:9093']);
-    expect(resolved.defaults).toMatchObject({ sessionTimeoutMs: 30000, heartbeatIntervalMs: 3000, autoOffsetReset: 'latest', maxPollRecords: 500 });
+    expect(resolved.defaults).toMatchObject({ sessionTimeoutMs: 30000, heartbeatIntervalMs: 3000, autoOffsetReset: 'latest', maxPollRecords: 500, maxBufferedBytes: 2097152 });
     expect(resolved.clientId).toBe('nestjs-kafka-consumer');
   });
 
@@ -48,6 +48,8 @@ describe('resolveModuleOptions', () => {
     ['maxPollRecords', 0, /integer ≥ 1/],
     ['fetchMaxWaitMs', -1, /integer ≥ 0/],
     ['sessionTimeoutMs', 1.5, /integer/],
+    ['maxBufferedBytes', -1, /integer ≥ 0/],
+    ['maxBufferedBytes', '2MB', /integer/],
   ])('rejects %s = %p', (option, value, message) => {
     const error = configError(() => resolveModuleOptions({ ...base, [option]: value }));
     expect(error.option).toBe(option);

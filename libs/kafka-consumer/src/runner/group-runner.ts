@@ -11,7 +11,7 @@ import { laneFor, WorkScheduler } from '../dispatch/work-scheduler';
 import { contextFields, ProcessOutcome, RecordProcessor } from '../dispatch/record-processor';
 import type { KafkaConsumerFailure } from '../interfaces/consumer-failure.interface';
 import type { KafkaMessageContext } from '../interfaces/message-context.interface';
-import type { GroupMembership, RebalanceContext, RebalanceHookKind, TopicPartition } from '../interfaces/rebalance.interface';
+import type { ConsumerGroupStatus, GroupMembership, RebalanceContext, RebalanceHookKind, TopicPartition } from '../interfaces/rebalance.interface';
 import { ConsumerGroupExtension, installConsumerGroupExtension, JoinedGroup } from '../kafkajs/consumer-group-extension';
 import { PartitionOffsetTracker } from '../offsets/partition-offset-tracker';
 import { parseTopicPartitionKey, topicPartitionKey } from '../offsets/topic-partition-key';
@@ -40,6 +40,8 @@ export interface PartitionMetrics {
   queued: number;
   running: number;
   completed: number;
+  /** Fetching of this partition is paused because the worker pool holds its share of records. */
+  pausedForBackpressure: boolean;
   /** Last committed offset (next to read), if any commit happened in this assignment. */
   committedOffset?: string;
   /** Offset after the contiguous finished records: what the next commit will carry. */
@@ -101,6 +103,8 @@ export class GroupRunner {
   private idleWaiters: Array<() => void> = [];
   private stopping = false;
   private restarting = false;
+  /** The last crash, until kafkajs has joined again after it (or for good, when it does not restart). */
+  private crash: { message: string; restart: boolean } | undefined;
   private stopped: Promise<void> | undefined;
   private refreshTimer: NodeJS.Timeout | undefined;
   private autoCommitTimer: NodeJS.Timeout | undefined;
@@ -156,6 +160,14 @@ export class GroupRunner {
     return [...this.owned.keys()];
   }
 
+  /** Whether this group consumes (see ConsumerGroupStatus). */
+  status(): ConsumerGroupStatus {
+    const { groupId, crash } = this;
+    if (this.stopped) return { groupId, state: 'stopped' };
+    if (crash) return { groupId, state: crash.restart ? 'restarting' : 'failed', error: crash.message };
+    return { groupId, state: 'running' };
+  }
+
   /** This member's place in its group, as of the last join. */
   membership(): GroupMembership {
     const { memberId, generationId } = this.joined;
@@ -196,6 +208,7 @@ export class GroupRunner {
       beforeJoin: (memberLost) => this.beforeJoin(memberLost),
       afterJoin: (joined) => this.afterJoin(joined),
       standalone: this.standalone?.assignment,
+      fetchBudget: group.settings,
     };
     const consumer = kafka.consumer({
       ...toConsumerConfig(group.groupId, group.settings, options, this.stickyState, extension),
@@ -561,6 +574,7 @@ export class GroupRunner {
         queued: work?.queued ?? 0,
         running: work?.running ?? (state.tracker.inFlight > 0 ? 1 : 0),
         completed: work?.completed ?? 0,
+        pausedForBackpressure: this.pausedForBackpressure.has(key),
         committedOffset: committed?.toString(),
         committableOffset: committable?.toString(),
         highWatermark: state.highWatermark,
@@ -724,6 +738,7 @@ export class GroupRunner {
    */
   private async afterJoin(joined: JoinedGroup): Promise<boolean> {
     this.generationEnded = undefined;
+    if (this.crash?.restart) this.crash = undefined; // joined again: recovered
     const claimedBefore = this.stickyState.current;
     this.joined = joined;
     const next = new Map<string, Handler>();
@@ -793,6 +808,7 @@ export class GroupRunner {
       ? `group ${this.groupId}: another live member uses groupInstanceId "${this.deps.group.settings.groupInstanceId}"; this member was fenced and has stopped consuming. Give every member its own groupInstanceId.`
       : `group ${this.groupId}: consumer crashed (${error?.message})${restart ? '; kafkajs restarts it' : '; it will not restart'}`;
     this.deps.logger.error(message);
+    this.crash = { message: error?.message ?? String(error), restart };
     void this.deps.reportFailure({ kind: 'consumer', error, groupId: this.groupId });
   }
 

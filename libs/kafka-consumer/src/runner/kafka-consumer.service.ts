@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { KafkaConsumerOrchestrator } from './kafka-consumer.orchestrator';
-import type { GroupMembership } from '../interfaces/rebalance.interface';
+import type { ConsumerGroupStatus, GroupMembership } from '../interfaces/rebalance.interface';
 import type { PartitionMetrics } from './group-runner';
 import type { SeekPosition } from './seek-position';
 
@@ -17,6 +17,11 @@ export class KafkaConsumerService {
   /** Worker-pool queue depth, records in flight and completed, committed offset and lag per owned partition. */
   metrics(groupId: string): PartitionMetrics[] {
     return this.orchestrator.runner(groupId).metrics();
+  }
+
+  /** Whether a group consumes: running, restarting after a crash, failed for good (with the error) or stopped. For health checks. */
+  status(groupId: string): ConsumerGroupStatus {
+    return this.orchestrator.runner(groupId).status();
   }
 
   /** Member id, generation and assignment of this instance in a running group. */
