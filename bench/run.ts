@@ -9,7 +9,8 @@
  *   BENCH_IO_RECORDS         records for the 2 ms rows (BENCH_RECORDS / 10)
  *   BENCH_BACKLOG_RECORDS    records for the large backlog (5 × BENCH_RECORDS)
  *   BENCH_ONLY               comma-separated row names to run (default all)
- *   BENCH_REPEAT             runs of each throughput row, best kept (2)
+ *   BENCH_REPEAT             runs of each row (2): a throughput row keeps its fastest run,
+ *                            a peak-RSS row its highest peak
  *   BENCH_CPU_PROF=1         children write .cpuprofile files to bench/.tmp/prof
  *   BENCH_CHILD_NODE_ARGS    extra node flags for the measured children, e.g. --max-old-space-size=160
  *   BENCH_OUT                results file (bench/results.json)
@@ -62,21 +63,26 @@ interface RowDef {
   concurrency?: number;
   ordering?: ChildConfig['ordering'];
   /** Throughput rows run BENCH_REPEAT times (interleaved), the best run kept; RSS rows once. */
-  repeat: boolean;
+  /**
+   * What a row reports over its runs: 'throughput' keeps the fastest run; 'peakRss' (the
+   * backlog rows) keeps the run with the highest peak RSS, since GC timing moves a single
+   * run's peak by tens of MB and the highest is what a container must be sized for.
+   */
+  measures: 'throughput' | 'peakRss';
   what: string;
 }
 
 const ROWS: RowDef[] = [
-  { name: 'kafkajs-eachBatch-noop', kind: 'kafkajs-batch', topic: 'main', ioMs: 0, repeat: true, what: 'ceiling: raw kafkajs consumer, eachBatch, no-op' },
-  { name: 'module-noop', kind: 'module', topic: 'main', ioMs: 0, repeat: true, what: 'our module, sequential @KafkaHandler, no-op' },
-  { name: 'nest-transport-noop', kind: 'nest', topic: 'main', ioMs: 0, repeat: true, what: 'NestJS Transport.KAFKA microservice, @EventPattern, no-op' },
+  { name: 'kafkajs-eachBatch-noop', kind: 'kafkajs-batch', topic: 'main', ioMs: 0, measures: 'throughput', what: 'ceiling: raw kafkajs consumer, eachBatch, no-op' },
+  { name: 'module-noop', kind: 'module', topic: 'main', ioMs: 0, measures: 'throughput', what: 'our module, sequential @KafkaHandler, no-op' },
+  { name: 'nest-transport-noop', kind: 'nest', topic: 'main', ioMs: 0, measures: 'throughput', what: 'NestJS Transport.KAFKA microservice, @EventPattern, no-op' },
   {
     name: 'kafkajs-pcc8-io2ms',
     kind: 'kafkajs-message',
     topic: 'io',
     ioMs: IO_MS,
     partitionsConsumedConcurrently: 8,
-    repeat: true,
+    measures: 'throughput',
     what: 'raw kafkajs eachMessage, partitionsConsumedConcurrently 8, awaits 2 ms',
   },
   {
@@ -85,7 +91,7 @@ const ROWS: RowDef[] = [
     topic: 'io',
     ioMs: IO_MS,
     partitionsConsumedConcurrently: 8,
-    repeat: true,
+    measures: 'throughput',
     what: 'NestJS Transport.KAFKA, run.partitionsConsumedConcurrently 8, awaits 2 ms',
   },
   {
@@ -95,7 +101,7 @@ const ROWS: RowDef[] = [
     ioMs: IO_MS,
     concurrency: POOL_CONCURRENCY,
     ordering: 'key',
-    repeat: true,
+    measures: 'throughput',
     what: `our module, concurrency ${POOL_CONCURRENCY}, ordering 'key', awaits 2 ms`,
   },
   {
@@ -104,14 +110,14 @@ const ROWS: RowDef[] = [
     topic: 'io',
     ioMs: IO_MS,
     concurrency: POOL_CONCURRENCY,
-    repeat: true,
+    measures: 'throughput',
     what: `diagnostic: no Kafka, ${POOL_CONCURRENCY} loops awaiting ${IO_MS} ms timers: what the event loop allows the pool row`,
   },
-  { name: 'module-backlog-200k', kind: 'module', topic: 'backlogSmall', ioMs: 0, repeat: false, what: 'our module (as module-noop) draining the small backlog: peak RSS' },
-  { name: 'module-backlog-1m', kind: 'module', topic: 'backlogLarge', ioMs: 0, repeat: false, what: 'our module (as module-noop) draining the large backlog: peak RSS' },
+  { name: 'module-backlog-200k', kind: 'module', topic: 'backlogSmall', ioMs: 0, measures: 'peakRss', what: 'our module (as module-noop) draining the small backlog: peak RSS' },
+  { name: 'module-backlog-1m', kind: 'module', topic: 'backlogLarge', ioMs: 0, measures: 'peakRss', what: 'our module (as module-noop) draining the large backlog: peak RSS' },
   // Diagnostic: the same backlogs drained by raw kafkajs, to tell the module's memory growth from kafkajs's.
-  { name: 'kafkajs-backlog-200k', kind: 'kafkajs-batch', topic: 'backlogSmall', ioMs: 0, repeat: false, what: 'diagnostic: raw kafkajs eachBatch no-op draining the small backlog' },
-  { name: 'kafkajs-backlog-1m', kind: 'kafkajs-batch', topic: 'backlogLarge', ioMs: 0, repeat: false, what: 'diagnostic: raw kafkajs eachBatch no-op draining the large backlog' },
+  { name: 'kafkajs-backlog-200k', kind: 'kafkajs-batch', topic: 'backlogSmall', ioMs: 0, measures: 'peakRss', what: 'diagnostic: raw kafkajs eachBatch no-op draining the small backlog' },
+  { name: 'kafkajs-backlog-1m', kind: 'kafkajs-batch', topic: 'backlogLarge', ioMs: 0, measures: 'peakRss', what: 'diagnostic: raw kafkajs eachBatch no-op draining the large backlog' },
 ];
 
 // ---- processes we own: stopped by pid on every exit path ----------------------------------
@@ -212,7 +218,7 @@ function runChild(row: RowDef, brokers: string[], attempt: number): Promise<Chil
 interface RowResult extends ChildResult {
   name: string;
   what: string;
-  /** msgs/s of every run of this row, in run order; the best one is reported. */
+  /** Every run of this row in run order: msgs/s, or peak RSS MB for a peakRss row; the kept run is reported. */
   runs: number[];
   ratio?: number;
   ratioTo?: string;
@@ -283,7 +289,7 @@ function computeTargets(results: Map<string, RowResult>): Target[] {
 }
 
 function printTable(results: Map<string, RowResult>, targets: Target[]): void {
-  const header = ['row', 'records', 'seconds', 'msgs/s', 'peak RSS MB', 'ratio', 'runs (msgs/s)'];
+  const header = ['row', 'records', 'seconds', 'msgs/s', 'peak RSS MB', 'ratio', 'runs (msgs/s, or peak RSS MB)'];
   const lines: string[][] = [];
   for (const row of ROWS) {
     const r = results.get(row.name);
@@ -295,7 +301,7 @@ function printTable(results: Map<string, RowResult>, targets: Target[]): void {
       fmtInt(r.msgsPerSec),
       r.peakRssMB.toFixed(1),
       r.ratio !== undefined ? `${r.ratio.toFixed(2)} × ${r.ratioTo}` : '',
-      r.runs.length > 1 ? r.runs.map(fmtInt).join(', ') : '',
+      r.runs.length > 1 ? r.runs.map((v) => (row.measures === 'throughput' ? fmtInt(v) : v.toFixed(1))).join(', ') : '',
     ]);
     if (row.name === `module-pool${POOL_CONCURRENCY}-key-io2ms`) {
       lines.push([`theoretical ${THEORETICAL.name}`, '', '', fmtInt(THEORETICAL.msgsPerSec), '', '', '']);
@@ -370,16 +376,17 @@ async function main(): Promise<void> {
   const failures: string[] = [];
   const record = (row: RowDef, result: ChildResult): void => {
     const previous = results.get(row.name);
-    const runs = [...(previous?.runs ?? []), result.msgsPerSec];
-    const best = previous && previous.msgsPerSec >= result.msgsPerSec ? previous : { ...result, name: row.name, what: row.what, runs };
-    results.set(row.name, { ...best, runs });
+    const value = (r: ChildResult): number => (row.measures === 'throughput' ? r.msgsPerSec : r.peakRssMB);
+    const runs = [...(previous?.runs ?? []), value(result)];
+    const kept = previous && value(previous) >= value(result) ? previous : { ...result, name: row.name, what: row.what, runs };
+    results.set(row.name, { ...kept, runs });
   };
   const measure = async (row: RowDef, attempt: number): Promise<void> => {
     if (cleaning) return;
     try {
       const result = await runChild(row, brokers, attempt);
       log(
-        `bench: ${row.name}${row.repeat && REPEAT > 1 ? ` (run ${attempt}/${REPEAT})` : ''}: ${fmtInt(result.records)} records in ${result.seconds.toFixed(2)} s = ${fmtInt(result.msgsPerSec)} msgs/s, peak RSS ${result.peakRssMB.toFixed(1)} MB, V8 heap peak ${result.peakHeapTotalMB.toFixed(0)} MB, Buffers peak ${result.peakExternalMB.toFixed(0)} MB, heap after GC ${result.heapUsedAfterGcMB.toFixed(1)} MB (startup ${result.startupMs} ms)`,
+        `bench: ${row.name}${REPEAT > 1 ? ` (run ${attempt}/${REPEAT})` : ''}: ${fmtInt(result.records)} records in ${result.seconds.toFixed(2)} s = ${fmtInt(result.msgsPerSec)} msgs/s, peak RSS ${result.peakRssMB.toFixed(1)} MB, V8 heap peak ${result.peakHeapTotalMB.toFixed(0)} MB, Buffers peak ${result.peakExternalMB.toFixed(0)} MB, heap after GC ${result.heapUsedAfterGcMB.toFixed(1)} MB (startup ${result.startupMs} ms)`,
       );
       record(row, result);
     } catch (error) {
@@ -388,12 +395,13 @@ async function main(): Promise<void> {
       failures.push(message);
     }
   };
-  // Throughput rows interleaved run by run, so slow drift on a shared machine hits all of them alike.
-  const repeated = rows.filter((r) => r.repeat);
-  for (let attempt = 1; attempt <= REPEAT; attempt++) {
-    for (const row of repeated) await measure(row, attempt);
+  // Rows interleaved run by run, so slow drift on a shared machine hits all of them alike.
+  for (const measures of ['throughput', 'peakRss'] as const) {
+    const group = rows.filter((r) => r.measures === measures);
+    for (let attempt = 1; attempt <= REPEAT; attempt++) {
+      for (const row of group) await measure(row, attempt);
+    }
   }
-  for (const row of rows.filter((r) => !r.repeat)) await measure(row, 1);
 
   computeRatios(results);
   const targets = computeTargets(results);
@@ -424,7 +432,8 @@ async function main(): Promise<void> {
         seconds: Number(x.seconds.toFixed(3)),
         ratio: x.ratio !== undefined ? Number(x.ratio.toFixed(3)) : undefined,
         ratioTo: x.ratioTo,
-        runs: x.runs.map(Math.round),
+        measures: r.measures,
+        runs: x.runs.map(r.measures === 'throughput' ? Math.round : round1),
         startupMs: x.startupMs,
         rssAtFirstRecordMB: round1(x.rssAtFirstRecordMB),
         rssAtEndMB: round1(x.rssAtEndMB),
