@@ -350,8 +350,9 @@ export class WorkScheduler<T extends WorkItem = WorkItem> {
 
   /** Wakes waiters whose condition holds; `partition` undefined checks every partition. */
   private notify(partition: string | undefined): void {
-    if (this.capacityWaiters.length > 0 && !this.isFull()) {
-      const free = this.capacity - this.size;
+    const free = this.capacity - this.size;
+    // Runs per completion: the waiter list is rebuilt only when someone wakes.
+    if (free > 0 && this.capacityWaiters.length > 0 && this.someWaiterFits(free)) {
       const waiting = this.capacityWaiters;
       this.capacityWaiters = [];
       for (const waiter of waiting) {
@@ -368,6 +369,11 @@ export class WorkScheduler<T extends WorkItem = WorkItem> {
       }
     }
     if (this.idleWaiters.length > 0 && this.size === 0) wakeAll(this.idleWaiters.splice(0));
+  }
+
+  private someWaiterFits(free: number): boolean {
+    for (const waiter of this.capacityWaiters) if (waiter.room <= free) return true;
+    return false;
   }
 
   private report(error: unknown, item: T): void {

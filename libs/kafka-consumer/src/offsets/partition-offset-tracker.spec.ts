@@ -1,4 +1,4 @@
-import { PartitionOffsetTracker } from './partition-offset-tracker';
+import { compareOffsets, PartitionOffsetTracker } from './partition-offset-tracker';
 
 describe('PartitionOffsetTracker', () => {
   it('commits next-offset-to-read after each record finished in order', () => {
@@ -97,6 +97,49 @@ describe('PartitionOffsetTracker', () => {
       let expected = 0;
       while (finished.has(expected)) expected++;
       expect(t.pendingCommit() ?? 0n).toBe(BigInt(expected));
+    }
+  });
+
+  it('orders offsets of different lengths as numbers, not as text', () => {
+    const t = new PartitionOffsetTracker();
+    t.begin('9');
+    t.begin('10'); // '10' < '9' as text
+    expect(t.begin('99')).toBe(true);
+    expect(t.begin('100')).toBe(true);
+    expect(t.begin('11')).toBe(false);
+    t.finish('10');
+    t.finish('99');
+    t.finish('100');
+    expect(t.pendingCommit()).toBeUndefined();
+    t.finish('9');
+    expect(t.pendingCommit()).toBe(101n);
+  });
+
+  it('takes bigint and non-canonical decimal offsets as the same offsets', () => {
+    const t = new PartitionOffsetTracker();
+    t.begin(7n);
+    t.begin('008');
+    expect(t.begin('7')).toBe(false);
+    expect(t.finish('007')).toBe(true);
+    expect(t.finish(8n)).toBe(true);
+    expect(t.pendingCommit()).toBe(9n);
+    expect(t.firstUnfinished).toBeUndefined();
+  });
+
+  it('rejects offsets that are negative or not integers, naming them', () => {
+    const t = new PartitionOffsetTracker();
+    expect(() => t.begin('-1')).toThrow(/offset -1 is negative/);
+    expect(() => t.begin('1.5')).toThrow(SyntaxError);
+    expect(() => t.begin('abc')).toThrow(SyntaxError);
+  });
+
+  it('compareOffsets agrees with bigint comparison', () => {
+    const values = ['0', '1', '9', '10', '11', '99', '100', '9007199254740993', '9223372036854775807'];
+    for (const a of values) {
+      for (const b of values) {
+        const expected = BigInt(a) < BigInt(b) ? -1 : BigInt(a) > BigInt(b) ? 1 : 0;
+        expect(Math.sign(compareOffsets(a, b))).toBe(expected);
+      }
     }
   });
 });

@@ -1,7 +1,9 @@
 /**
  * Offsets of one partition: which records were handed out, which finished, and
- * the offset that is safe to commit. Pure; offsets are bigint because Kafka
- * offsets are int64 and exceed Number.MAX_SAFE_INTEGER.
+ * the offset that is safe to commit. Pure. Kafka offsets are int64 and exceed
+ * Number.MAX_SAFE_INTEGER: they are kept as the decimal strings kafkajs hands
+ * out and compared as numbers (by length, then digit by digit), so the per-record
+ * path parses and allocates nothing; offsets it reports are bigint.
  *
  * Records are begun in fetch order (ascending offsets, possibly with gaps from
  * compaction or transaction markers) and may finish in any order. The
@@ -10,13 +12,13 @@
  */
 export class PartitionOffsetTracker {
   /** Begun offsets in order; entries before `head` have been retired. */
-  private readonly begun: bigint[] = [];
+  private readonly begun: string[] = [];
   private head = 0;
   /** Finished offsets that still wait behind an unfinished one. */
-  private readonly finishedAhead = new Set<bigint>();
-  private highestBegun: bigint | undefined;
+  private readonly finishedAhead = new Set<string>();
+  private highestBegun: string | undefined;
   /** The last record of the finished prefix; the watermark is one past it (computed when read, not per record). */
-  private lastRetired: bigint | undefined;
+  private lastRetired: string | undefined;
   private committed: bigint | undefined;
 
   /**
@@ -25,9 +27,9 @@ export class PartitionOffsetTracker {
    * has (after a rebalance re-fetch), which must not run again.
    */
   begin(offset: bigint | string): boolean {
-    const value = BigInt(offset);
-    if (this.highestBegun !== undefined && value <= this.highestBegun) return false;
-    if (this.lastRetired !== undefined && value <= this.lastRetired) return false;
+    const value = canonicalOffset(offset);
+    if (this.highestBegun !== undefined && compareOffsets(value, this.highestBegun) <= 0) return false;
+    if (this.lastRetired !== undefined && compareOffsets(value, this.lastRetired) <= 0) return false;
     this.highestBegun = value;
     this.begun.push(value);
     return true;
@@ -35,8 +37,8 @@ export class PartitionOffsetTracker {
 
   /** Marks a begun record finished; returns whether the committable offset moved. */
   finish(offset: bigint | string): boolean {
-    const value = BigInt(offset);
-    if (this.head >= this.begun.length || value < this.begun[this.head]) return false;
+    const value = canonicalOffset(offset);
+    if (this.head >= this.begun.length || compareOffsets(value, this.begun[this.head]) < 0) return false;
     if (value !== this.begun[this.head]) {
       this.finishedAhead.add(value);
       return false;
@@ -68,7 +70,7 @@ export class PartitionOffsetTracker {
   }
 
   get committableOffset(): bigint | undefined {
-    return this.lastRetired === undefined ? undefined : this.lastRetired + 1n;
+    return this.lastRetired === undefined ? undefined : BigInt(this.lastRetired) + 1n;
   }
 
   /** Begun and not finished. */
@@ -78,7 +80,7 @@ export class PartitionOffsetTracker {
 
   /** The lowest unfinished offset, if any. */
   get firstUnfinished(): bigint | undefined {
-    return this.head < this.begun.length ? this.begun[this.head] : undefined;
+    return this.head < this.begun.length ? BigInt(this.begun[this.head]) : undefined;
   }
 
   private retire(): void {
@@ -92,4 +94,20 @@ export class PartitionOffsetTracker {
       this.head = 0;
     }
   }
+}
+
+const CANONICAL_OFFSET = /^(0|[1-9][0-9]*)$/;
+
+/** The offset as a decimal string without leading zeros; kafkajs's strings already are. */
+function canonicalOffset(offset: bigint | string): string {
+  if (typeof offset === 'string' && CANONICAL_OFFSET.test(offset)) return offset;
+  const value = BigInt(offset); // throws on a string that is not an integer
+  if (value < 0n) throw new RangeError(`offset ${offset} is negative`);
+  return value.toString();
+}
+
+/** Compares two canonical offsets as numbers: a longer one is larger, equal lengths compare digit by digit. */
+export function compareOffsets(a: string, b: string): number {
+  if (a.length !== b.length) return a.length - b.length;
+  return a < b ? -1 : a > b ? 1 : 0;
 }

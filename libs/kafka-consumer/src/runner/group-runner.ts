@@ -7,7 +7,7 @@ import { revokedPartitions } from '../assignors/cooperative';
 import type { BoundMethod, DiscoveredRebalanceHook } from '../discovery/kafka-handler.explorer';
 import { DeadLetterPublisher } from '../dispatch/dead-letter-publisher';
 import { createThreadPool, ThreadPool } from '../dispatch/thread-pool';
-import { laneFor, WorkScheduler } from '../dispatch/work-scheduler';
+import { laneFor, WorkItem, WorkScheduler } from '../dispatch/work-scheduler';
 import { contextFields, ProcessOutcome, RecordProcessor } from '../dispatch/record-processor';
 import type { KafkaConsumerFailure } from '../interfaces/consumer-failure.interface';
 import type { KafkaMessageContext } from '../interfaces/message-context.interface';
@@ -80,8 +80,8 @@ export class GroupRunner {
   /** Partitions paused because their records fill a pool; resumed as it drains. */
   private readonly pausedForBackpressure = new Set<string>();
   /** Start times of the records workers run now, by task number. */
-  private readonly poolTasksStartedAt = new Map<number, number>();
-  private poolTaskSeq = 0;
+  /** Pooled records running now, with their start times (keepAlive looks for the oldest). */
+  private readonly runningPooled = new Set<PooledRecord>();
   /** Pool commits and resumes, and heartbeats while user code runs. */
   private tickTimer: NodeJS.Timeout | undefined;
   private lastPayload: EachBatchPayload | undefined;
@@ -337,7 +337,7 @@ export class GroupRunner {
       for (let i = 0; i < messages.length; i++) {
         const message = messages[i];
         if (this.batchInterrupted(payload, key, state)) return;
-        const offset = BigInt(message.offset);
+        const offset = message.offset;
         if (!state.tracker.begin(offset)) {
           // Already begun before a rebalance re-fetch: not run twice.
           resolved = message.offset;
@@ -390,14 +390,9 @@ export class GroupRunner {
         const message = messages[i];
         if (this.batchInterrupted(payload, key, state)) return;
         if (!pool.admits(key) && !(await this.waitForRoom(payload, key, state, pool))) return;
-        const offset = BigInt(message.offset);
         resolved = message.offset;
-        if (!state.tracker.begin(offset)) continue; // begun before a re-fetch: not run twice
-        pool.submit({
-          partition: key,
-          lane: laneFor(ordering, key, message.key, message.offset),
-          run: () => this.runPooled(processor, state, topic, partition, message, offset),
-        });
+        if (!state.tracker.begin(message.offset)) continue; // begun before a re-fetch: not run twice
+        pool.submit(new PooledRecord(this, key, laneFor(ordering, key, message.key, message.offset), processor, state, topic, partition, message));
       }
     } finally {
       if (resolved !== undefined) payload.resolveOffset(resolved);
@@ -439,35 +434,36 @@ export class GroupRunner {
     }
   }
 
-  private runPooled(processor: RecordProcessor, state: PartitionState, topic: string, partition: number, message: KafkaMessage, offset: bigint): Promise<void> | undefined {
-    const task = (this.poolTaskSeq = (this.poolTaskSeq + 1) | 0);
-    this.poolTasksStartedAt.set(task, Date.now());
+  /** Runs a record on its pool's worker (PooledRecord.run); only the tracker hears of the outcome. */
+  runPooled(record: PooledRecord): Promise<void> | undefined {
+    record.startedAt = Date.now();
+    this.runningPooled.add(record);
     let outcome: ProcessOutcome | Promise<ProcessOutcome>;
     try {
-      outcome = processor.processRecord(topic, partition, message);
+      outcome = record.processor.processRecord(record.topic, record.partitionNumber, record.message);
     } catch (error) {
-      this.poolTasksStartedAt.delete(task);
+      this.runningPooled.delete(record);
       throw error;
     }
     if (typeof outcome === 'string') {
-      this.pooledRecordDone(task, state, offset, outcome);
+      this.pooledRecordDone(record, outcome);
       return undefined;
     }
     return outcome.then(
-      (result) => this.pooledRecordDone(task, state, offset, result),
+      (result) => this.pooledRecordDone(record, result),
       (error: unknown) => {
-        this.poolTasksStartedAt.delete(task);
+        this.runningPooled.delete(record);
         throw error;
       },
     );
   }
 
-  private pooledRecordDone(task: number, state: PartitionState, offset: bigint, outcome: ProcessOutcome): void {
-    this.poolTasksStartedAt.delete(task);
+  private pooledRecordDone(record: PooledRecord, outcome: ProcessOutcome): void {
+    this.runningPooled.delete(record);
     if (outcome === 'aborted') return;
     const acknowledged = outcome === 'acknowledged';
-    this.finish(state, offset, acknowledged);
-    this.schedules.get(state.handler.name)!.recordFinished(acknowledged);
+    this.finish(record.state, record.message.offset, acknowledged);
+    this.schedules.get(record.state.handler.name)!.recordFinished(acknowledged);
   }
 
   /**
@@ -493,7 +489,7 @@ export class GroupRunner {
 
   private keepAlive(): void {
     let oldest = this.recordStartedAt || Infinity;
-    for (const startedAt of this.poolTasksStartedAt.values()) if (startedAt < oldest) oldest = startedAt;
+    for (const record of this.runningPooled) if (record.startedAt < oldest) oldest = record.startedAt;
     if (oldest === Infinity) {
       this.overdueReported = false;
       return;
@@ -613,7 +609,7 @@ export class GroupRunner {
     }
   }
 
-  private finish(state: PartitionState, offset: bigint | string, acknowledged: boolean): void {
+  private finish(state: PartitionState, offset: string, acknowledged: boolean): void {
     state.tracker.finish(offset);
     if (state.handler.commit.mode === 'manual' && acknowledged) {
       const next = BigInt(offset) + 1n;
@@ -966,5 +962,29 @@ async function withTimeout(promise: Promise<unknown>, ms: number): Promise<boole
     return await Promise.race([promise.then(() => true), timeout]);
   } finally {
     clearTimeout(timer);
+  }
+}
+
+/**
+ * A record queued on a handler's worker pool. A class rather than an object
+ * with a closure: one allocation per record on the pooled hot path.
+ */
+class PooledRecord implements WorkItem {
+  /** Date.now() when a worker started it. */
+  startedAt = 0;
+
+  constructor(
+    private readonly runner: GroupRunner,
+    readonly partition: string,
+    readonly lane: string,
+    readonly processor: RecordProcessor,
+    readonly state: PartitionState,
+    readonly topic: string,
+    readonly partitionNumber: number,
+    readonly message: KafkaMessage,
+  ) {}
+
+  run(): Promise<void> | undefined {
+    return this.runner.runPooled(this);
   }
 }
