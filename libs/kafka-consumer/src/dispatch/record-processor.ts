@@ -116,8 +116,9 @@ export class RecordProcessor {
     let key: unknown;
     let value: unknown;
     try {
-      key = this.deserialize('key', message.key ?? null, topic, headers);
-      value = this.deserialize('value', rawValue, topic, headers);
+      const source = { topic, headers }; // one per record, shared by both deserializers
+      key = this.deserialize('key', message.key ?? null, source);
+      value = this.deserialize('value', rawValue, source);
     } catch (error) {
       return this.giveUp('deserialization', error, topic, partition, message, 0);
     }
@@ -143,8 +144,9 @@ export class RecordProcessor {
       let key: unknown;
       let value: unknown;
       try {
-        key = this.deserialize('key', message.key ?? null, topic, headers);
-        value = this.deserialize('value', message.value ?? null, topic, headers);
+        const source = { topic, headers };
+        key = this.deserialize('key', message.key ?? null, source);
+        value = this.deserialize('value', message.value ?? null, source);
       } catch (error) {
         if ((await this.giveUp('deserialization', error, topic, partition, message, 0)) === 'aborted') return 'aborted';
         continue;
@@ -170,10 +172,10 @@ export class RecordProcessor {
   }
 
   /** The handler's key or value deserializer; a failure is a DeserializationError naming the part. */
-  private deserialize(part: 'key' | 'value', bytes: Buffer | null, topic: string, headers: IHeaders): unknown {
+  private deserialize(part: 'key' | 'value', bytes: Buffer | null, source: { topic: string; headers: IHeaders }): unknown {
     const deserializer = part === 'key' ? this.handler.keyDeserializer : this.handler.valueDeserializer;
     try {
-      return deserializer.deserialize(bytes, { topic, headers });
+      return deserializer.deserialize(bytes, source);
     } catch (error) {
       throw new DeserializationError(part, error);
     }

@@ -37,7 +37,8 @@ export class PartitionOffsetTracker {
 
   /** Marks a begun record finished; returns whether the committable offset moved. */
   finish(offset: bigint | string): boolean {
-    const value = canonicalOffset(offset);
+    // The common case, the oldest record finishing, is the very string begun: no checks needed.
+    const value = offset === this.begun[this.head] ? offset : canonicalOffset(offset);
     if (this.head >= this.begun.length || compareOffsets(value, this.begun[this.head]) < 0) return false;
     if (value !== this.begun[this.head]) {
       this.finishedAhead.add(value);
@@ -96,14 +97,23 @@ export class PartitionOffsetTracker {
   }
 }
 
-const CANONICAL_OFFSET = /^(0|[1-9][0-9]*)$/;
-
 /** The offset as a decimal string without leading zeros; kafkajs's strings already are. */
 function canonicalOffset(offset: bigint | string): string {
-  if (typeof offset === 'string' && CANONICAL_OFFSET.test(offset)) return offset;
+  if (typeof offset === 'string' && isCanonical(offset)) return offset;
   const value = BigInt(offset); // throws on a string that is not an integer
   if (value < 0n) throw new RangeError(`offset ${offset} is negative`);
   return value.toString();
+}
+
+/** Digits only, no leading zero. A loop rather than a RegExp: it runs once per record. */
+function isCanonical(text: string): boolean {
+  const length = text.length;
+  if (length === 0 || (length > 1 && text.charCodeAt(0) === 48)) return false;
+  for (let i = 0; i < length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 48 || code > 57) return false;
+  }
+  return true;
 }
 
 /** Compares two canonical offsets as numbers: a longer one is larger, equal lengths compare digit by digit. */
