@@ -79,7 +79,6 @@ export class GroupRunner {
   private readonly pools = new Map<string, WorkScheduler>();
   /** Partitions paused because their records fill a pool; resumed as it drains. */
   private readonly pausedForBackpressure = new Set<string>();
-  /** Start times of the records workers run now, by task number. */
   /** Pooled records running now, with their start times (keepAlive looks for the oldest). */
   private readonly runningPooled = new Set<PooledRecord>();
   /** Pool commits and resumes, and heartbeats while user code runs. */
