@@ -81,10 +81,19 @@ describe('orders sample app (test broker, real processes)', () => {
     expect(committedAtKill).toBeLessThan(total);
     await producing;
 
-    const second = OrdersAppProcess.start('app-2', env);
+    const healthPort = await freePort();
+    const second = OrdersAppProcess.start('app-2', { ...env, HEALTH_PORT: String(healthPort) });
     apps.push(second);
     await second.ready();
-    await waitFor(async () => (await committedTotal()) === total, 90_000, `all ${total} events committed after the restart`);
+    try {
+      await waitFor(async () => (await committedTotal()) === total, 90_000, `all ${total} events committed after the restart`);
+    } catch (error) {
+      // What the group committed and what the restarted app said, to tell a stuck partition from a slow one.
+      const committed = JSON.stringify(await kit!.committed('orders-app', 'orders'));
+      const ends = JSON.stringify(await kit!.endOffsets('orders'));
+      const health = await fetch(`http://127.0.0.1:${healthPort}/health`).then((res) => res.text(), (e: Error) => e.message);
+      throw new Error(`${(error as Error).message}; committed ${committed}, end offsets ${ends}; app-2 health: ${health}; app-2 log:\n${second.log.slice(-6_000)}`);
+    }
     const stopped = await second.stop();
     expect(stopped.signal ?? stopped.code).toBe('SIGTERM');
 
