@@ -10,13 +10,19 @@ function healthWith(status: Omit<ConsumerGroupStatus, 'groupId'>, ping: () => Pr
   const consumers = {
     status: (groupId: string) => ({ groupId, ...status }),
     assignments: () => ({ 'orders-app': ['orders 0'] }),
+    metrics: (groupId: string) => (groupId === 'orders-app' ? [{ topic: 'orders', partition: 0, queued: 2, running: 1, pausedForBackpressure: false, lag: 3 }] : []),
   } as unknown as KafkaConsumerService;
   return new HealthServer(config, { ping } as OrdersStore, consumers, new ConsumerStats());
 }
 
 describe('HealthServer.report', () => {
   it('is ok while the group runs or kafkajs restarts it, and the database answers', async () => {
-    expect(await healthWith({ state: 'running' }).report()).toMatchObject({ status: 'ok', consumer: 'running', assignment: ['orders 0'] });
+    expect(await healthWith({ state: 'running' }).report()).toMatchObject({
+      status: 'ok',
+      consumer: 'running',
+      assignment: ['orders 0'],
+      partitions: [{ topic: 'orders', partition: 0, queued: 2, running: 1, pausedForBackpressure: false, lag: 3 }],
+    });
     expect(await healthWith({ state: 'restarting', error: 'broker gone' }).report()).toMatchObject({ status: 'ok', consumer: 'restarting' });
   });
 

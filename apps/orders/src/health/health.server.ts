@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { ConsumerGroupStatus, KafkaConsumerService } from '@app/kafka-consumer';
+import { ConsumerGroupStatus, KafkaConsumerService, PartitionMetrics } from '@app/kafka-consumer';
 import { createServer, IncomingMessage, Server, ServerResponse } from 'http';
 import type { AddressInfo } from 'net';
 import type { OrdersAppConfig } from '../config/app-config';
@@ -16,6 +16,8 @@ export interface HealthReport {
   topic: string;
   /** Partitions this instance owns, as `topic partition`. */
   assignment: string[];
+  /** Per owned partition: queued and running records, paused for backpressure, committed offset, lag. */
+  partitions: PartitionMetrics[];
   applied: number;
   ordersChanged: number;
   invalid: number;
@@ -71,6 +73,7 @@ export class HealthServer implements OnApplicationBootstrap, OnApplicationShutdo
       consumer: consumer.state,
       topic: this.config.ordersTopic,
       assignment: this.consumers.assignments()[this.config.kafka.groupId] ?? [],
+      partitions: this.consumers.metrics(this.config.kafka.groupId),
       applied: this.stats.applied,
       ordersChanged: this.stats.ordersChanged,
       invalid: this.stats.invalid,
