@@ -115,6 +115,33 @@ describe('commit policies and the dead-letter path (test broker)', () => {
     expect(Date.now() - finishedAt).toBeLessThan(3_000);
   });
 
+  it('auto by interval with a worker pool: a batch of another partition does not leave finished records uncommitted', async () => {
+    kit = await KafkaTestKit.start({ topics: { ivp: 2 } });
+    const handled = [0, 0];
+    let openGate!: () => void;
+    const gate = new Promise<void>((resolve) => (openGate = resolve));
+    @Injectable()
+    class H {
+      @KafkaHandler('ivp', { groupId: 'ivp', concurrency: 4, ordering: 'partition', commit: { mode: 'auto', intervalMs: 1_500 } })
+      async handle(_value: unknown, ctx: KafkaMessageContext) {
+        handled[ctx.partition] += 1;
+        if (ctx.partition === 1) await gate; // finishes only at the end: no record finishes after it starts
+      }
+    }
+    try {
+      await kit.produce('ivp', numbered(10).map((m) => ({ ...m, partition: 0 })));
+      await kit.startApp({}, [H]);
+      await waitFor(() => handled[0] === 10, 30_000, 'the records of partition 0');
+      // A batch of partition 1 arrives within the interval, after partition 0's records finished.
+      await kit.produce('ivp', numbered(1).map((m) => ({ ...m, partition: 1 })));
+      await waitFor(() => handled[1] === 1, 10_000, 'the record of partition 1 started');
+      await waitFor(async () => (await kit.committed('ivp', 'ivp'))[0] === 10, 5_000, 'partition 0 committed by the interval');
+    } finally {
+      openGate();
+    }
+    await waitFor(async () => (await kit.committed('ivp', 'ivp'))[1] === 1, 5_000, 'partition 1 committed once its record finished');
+  });
+
   it('dead-letters a poison message after its attempts, with the original bytes and error headers, and moves on', async () => {
     kit = await KafkaTestKit.start({ topics: { pay: 1, 'pay.DLT': 1 } });
     const attempts: string[] = [];

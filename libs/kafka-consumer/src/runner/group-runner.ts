@@ -396,7 +396,8 @@ export class GroupRunner {
     } finally {
       if (resolved !== undefined) payload.resolveOffset(resolved);
     }
-    await this.commitByPolicy(state.handler, [key]);
+    // Auto commits come from their interval (commitDueAuto), not from each dispatched batch.
+    if (state.handler.commit.mode !== 'auto') await this.commitByPolicy(state.handler, [key]);
     if (this.heartbeatDue()) await this.heartbeat(payload);
   }
 
@@ -648,7 +649,11 @@ export class GroupRunner {
    * wait for; an asynchronous one returns nothing (no promise per record on
    * the hot path). Failures are reported by onCommitFailure; the offsets stay pending.
    */
-  private commitByPolicy(handler: Handler, keys: string[]): Promise<void> | undefined {
+  private commitByPolicy(handler: Handler, requested: string[]): Promise<void> | undefined {
+    // An auto commit covers every partition of the handler, as the schedule counts finished
+    // records across them: a commit of one partition would clear the count of the others and
+    // leave their finished records uncommitted until more records finish.
+    const keys = handler.commit.mode === 'auto' ? this.keysOf(handler) : requested;
     // Asynchronous commits asked for faster than the broker answers (record mode) join the queued one.
     if (!handler.commit.sync && keys.length === 1 && this.committer.joinQueued(keys[0])) return undefined;
     const schedule = this.schedules.get(handler.name)!;
@@ -663,10 +668,15 @@ export class GroupRunner {
   private commitDueAuto(): void {
     const now = Date.now();
     for (const handler of this.deps.group.handlers) {
-      if (!this.schedules.get(handler.name)!.due(now)) continue;
-      const keys = [...this.owned].filter(([, s]) => s.handler === handler).map(([k]) => k);
-      this.commitByPolicy(handler, keys);
+      if (this.schedules.get(handler.name)!.due(now)) this.commitByPolicy(handler, this.keysOf(handler));
     }
+  }
+
+  /** The partitions this member owns that a handler consumes. */
+  private keysOf(handler: Handler): string[] {
+    const keys: string[] = [];
+    for (const [key, state] of this.owned) if (state.handler === handler) keys.push(key);
+    return keys;
   }
 
   /** The last commit before partitions are given up is synchronous (§4.6.4). */
