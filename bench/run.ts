@@ -62,7 +62,6 @@ interface RowDef {
   partitionsConsumedConcurrently?: number;
   concurrency?: number;
   ordering?: ChildConfig['ordering'];
-  /** Throughput rows run BENCH_REPEAT times (interleaved), the best run kept; RSS rows once. */
   /**
    * What a row reports over its runs: 'throughput' keeps the fastest run; 'peakRss' (the
    * backlog rows) keeps the run with the highest peak RSS, since GC timing moves a single

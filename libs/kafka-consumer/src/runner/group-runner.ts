@@ -480,7 +480,7 @@ export class GroupRunner {
     for (const [name, pool] of this.pools) {
       const handler = this.handlersByName.get(name)!;
       if (handler.commit.mode !== 'auto') {
-        const keys = [...this.owned].filter(([, s]) => s.handler === handler && s.tracker.pendingCommit() !== undefined).map(([k]) => k);
+        const keys = this.keysOf(handler).filter((key) => this.owned.get(key)!.tracker.pendingCommit() !== undefined);
         if (keys.length > 0) this.commitByPolicy(handler, keys);
       }
       this.resumeDrained(handler, pool);
@@ -648,12 +648,13 @@ export class GroupRunner {
    * Commits by the handler's policy. A synchronous policy returns the promise to
    * wait for; an asynchronous one returns nothing (no promise per record on
    * the hot path). Failures are reported by onCommitFailure; the offsets stay pending.
+   * `requested` partitions are committed, or all of the handler's when left out.
    */
-  private commitByPolicy(handler: Handler, requested: string[]): Promise<void> | undefined {
+  private commitByPolicy(handler: Handler, requested?: string[]): Promise<void> | undefined {
     // An auto commit covers every partition of the handler, as the schedule counts finished
     // records across them: a commit of one partition would clear the count of the others and
     // leave their finished records uncommitted until more records finish.
-    const keys = handler.commit.mode === 'auto' ? this.keysOf(handler) : requested;
+    const keys = handler.commit.mode === 'auto' || requested === undefined ? this.keysOf(handler) : requested;
     // Asynchronous commits asked for faster than the broker answers (record mode) join the queued one.
     if (!handler.commit.sync && keys.length === 1 && this.committer.joinQueued(keys[0])) return undefined;
     const schedule = this.schedules.get(handler.name)!;
@@ -668,7 +669,7 @@ export class GroupRunner {
   private commitDueAuto(): void {
     const now = Date.now();
     for (const handler of this.deps.group.handlers) {
-      if (this.schedules.get(handler.name)!.due(now)) this.commitByPolicy(handler, this.keysOf(handler));
+      if (this.schedules.get(handler.name)!.due(now)) this.commitByPolicy(handler);
     }
   }
 
