@@ -7,7 +7,7 @@
  * finished, reports a ChildResult over IPC and exits.
  */
 import 'reflect-metadata';
-import { Controller, Injectable, Module } from '@nestjs/common';
+import { Controller, Injectable, Module, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { EventPattern, MicroserviceOptions, Transport } from '@nestjs/microservices';
 import { readFileSync } from 'fs';
@@ -167,35 +167,41 @@ async function runKafkajs(meter: Meter): Promise<Stop> {
   return () => consumer.disconnect();
 }
 
-/** Our module: one @KafkaHandler, settings mapped from the same FETCH/GROUP values. */
+/**
+ * Our module: one @KafkaHandler per group (`groups`, default 1, each group reading the whole
+ * topic), settings mapped from the same FETCH/GROUP values.
+ */
 async function runModule(meter: Meter): Promise<Stop> {
   const ioMs = config.ioMs;
-  const handlerOptions: KafkaHandlerOptions = {
-    groupId: config.groupId,
-    deserializer: 'buffer',
-    fromBeginning: true,
-    concurrency: config.concurrency,
-    ordering: config.ordering,
+  const groups = config.groups ?? 1;
+  const handlerFor = (groupId: string): Type => {
+    const handlerOptions: KafkaHandlerOptions = {
+      groupId,
+      deserializer: 'buffer',
+      fromBeginning: true,
+      concurrency: config.concurrency,
+      ordering: config.ordering,
+    };
+    @Injectable()
+    class NoopHandler {
+      @KafkaHandler(config.topic, handlerOptions)
+      handle(): void {
+        meter.started();
+        meter.done(1);
+      }
+    }
+    @Injectable()
+    class IoHandler {
+      @KafkaHandler(config.topic, handlerOptions)
+      async handle(): Promise<void> {
+        meter.started();
+        await sleep(ioMs);
+        meter.done(1);
+      }
+    }
+    return ioMs > 0 ? IoHandler : NoopHandler;
   };
-
-  @Injectable()
-  class NoopHandler {
-    @KafkaHandler(config.topic, handlerOptions)
-    handle(): void {
-      meter.started();
-      meter.done(1);
-    }
-  }
-
-  @Injectable()
-  class IoHandler {
-    @KafkaHandler(config.topic, handlerOptions)
-    async handle(): Promise<void> {
-      meter.started();
-      await sleep(ioMs);
-      meter.done(1);
-    }
-  }
+  const providers = Array.from({ length: groups }, (_, i) => handlerFor(groups === 1 ? config.groupId : `${config.groupId}-${i}`));
 
   @Module({
     imports: [
@@ -214,7 +220,7 @@ async function runModule(meter: Meter): Promise<Stop> {
         logLevel: logLevel.ERROR,
       }),
     ],
-    providers: [ioMs > 0 ? IoHandler : NoopHandler],
+    providers,
   })
   class BenchModule {}
 

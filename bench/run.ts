@@ -1,10 +1,11 @@
 /**
- * `npm run bench`: starts the test broker, fills the topics once, runs every
- * measured consumer in its own fresh Node process (child.ts), prints a table
- * with ratios and targets, and writes bench/results.json. All rows of a run
- * are measured against the same broker in the same run.
+ * `npm run bench`: starts a broker (Apache Kafka by default), fills the topics
+ * once, runs every measured consumer in its own fresh Node process (child.ts),
+ * prints a table with ratios and targets, and writes bench/results.json. All
+ * rows of a run are measured against the same broker in the same run.
  *
  * Environment (defaults are the issue's numbers):
+ *   BENCH_BROKER             kafka (Apache Kafka, one KRaft node; default) or mock (librdkafka's mock cluster)
  *   BENCH_RECORDS            records for the no-op rows and the small backlog (200000)
  *   BENCH_IO_RECORDS         records for the 2 ms rows (BENCH_RECORDS / 10)
  *   BENCH_BACKLOG_RECORDS    records for the large backlog (5 × BENCH_RECORDS)
@@ -19,7 +20,7 @@ import { ChildProcess, fork } from 'child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'fs';
 import { dirname, join, relative, resolve } from 'path';
 import { performance } from 'perf_hooks';
-import { TestBroker } from '../tools/mock-broker/test-broker';
+import { selectedBrokerKind, startTestBroker, TestBroker } from '../tools/test-broker';
 import { checkFitsLogCap, fillTopic, newKafka, TopicSpec, verifyTopic } from './fill';
 import { ChildConfig, ChildMessage, ChildResult, ConsumerKind, FETCH, GROUP, KEYS, PRODUCE_CHUNK, VALUE_BYTES } from './settings';
 
@@ -40,7 +41,10 @@ const BACKLOG_RECORDS = envInt('BENCH_BACKLOG_RECORDS', RECORDS * 5);
 const REPEAT = envInt('BENCH_REPEAT', 2);
 const CPU_PROF = process.env.BENCH_CPU_PROF === '1';
 const OUT = resolve(root, process.env.BENCH_OUT ?? join('bench', 'results.json'));
-const BROKERS = 3;
+const BROKER = selectedBrokerKind(process.env.BENCH_BROKER);
+/** Mock brokers; real Kafka runs one KRaft node (a second JVM would only share the same 2 cores). */
+const MOCK_BROKERS = 3;
+const GROUPS = 8;
 
 const POOL_CONCURRENCY = 64;
 const IO_MS = 2;
@@ -51,6 +55,9 @@ const TOPICS = {
   io: { name: 'bench-io', partitions: 8, records: IO_RECORDS },
   backlogSmall: { name: 'bench-backlog-small', partitions: 64, records: RECORDS },
   backlogLarge: { name: 'bench-backlog-large', partitions: 64, records: BACKLOG_RECORDS },
+  // Scale: as main, over 256 partitions; as backlogLarge, with every key distinct.
+  partitions256: { name: 'bench-partitions-256', partitions: 256, records: RECORDS },
+  keysMillion: { name: 'bench-keys-1m', partitions: 64, records: BACKLOG_RECORDS, keys: BACKLOG_RECORDS },
 } satisfies Record<string, TopicSpec>;
 type TopicId = keyof typeof TOPICS;
 
@@ -62,6 +69,8 @@ interface RowDef {
   partitionsConsumedConcurrently?: number;
   concurrency?: number;
   ordering?: ChildConfig['ordering'];
+  /** Module only: consumer groups in the one process, each reading the whole topic. */
+  groups?: number;
   /**
    * What a row reports over its runs: 'throughput' keeps the fastest run; 'peakRss' (the
    * backlog rows) keeps the run with the highest peak RSS, since GC timing moves a single
@@ -114,6 +123,30 @@ const ROWS: RowDef[] = [
   },
   { name: 'module-backlog-200k', kind: 'module', topic: 'backlogSmall', ioMs: 0, measures: 'peakRss', what: 'our module (as module-noop) draining the small backlog: peak RSS' },
   { name: 'module-backlog-1m', kind: 'module', topic: 'backlogLarge', ioMs: 0, measures: 'peakRss', what: 'our module (as module-noop) draining the large backlog: peak RSS' },
+  // Scale rows: partitions, distinct keys through the key-ordered pool, groups in one process.
+  { name: 'kafkajs-eachBatch-noop-256p', kind: 'kafkajs-batch', topic: 'partitions256', ioMs: 0, measures: 'throughput', what: 'ceiling over 256 partitions: raw kafkajs eachBatch, no-op' },
+  { name: 'module-noop-256p', kind: 'module', topic: 'partitions256', ioMs: 0, measures: 'throughput', what: 'our module over 256 partitions (module-noop has 8)' },
+  { name: `module-groups-${GROUPS}`, kind: 'module', topic: 'main', ioMs: 0, groups: GROUPS, measures: 'throughput', what: `our module, ${GROUPS} groups in one process each reading bench-main (module-noop is 1 group): records of all groups per second` },
+  {
+    name: `module-pool${POOL_CONCURRENCY}-key-1k-keys`,
+    kind: 'module',
+    topic: 'backlogLarge',
+    ioMs: 0,
+    concurrency: POOL_CONCURRENCY,
+    ordering: 'key',
+    measures: 'peakRss',
+    what: `our module, concurrency ${POOL_CONCURRENCY}, ordering 'key', no-op, draining 1,000,000 records over 1,000 keys: peak RSS`,
+  },
+  {
+    name: `module-pool${POOL_CONCURRENCY}-key-1m-keys`,
+    kind: 'module',
+    topic: 'keysMillion',
+    ioMs: 0,
+    concurrency: POOL_CONCURRENCY,
+    ordering: 'key',
+    measures: 'peakRss',
+    what: `as the 1k-keys row, every one of the 1,000,000 records with its own key: peak RSS`,
+  },
   // Diagnostic: the same backlogs drained by raw kafkajs, to tell the module's memory growth from kafkajs's.
   { name: 'kafkajs-backlog-200k', kind: 'kafkajs-batch', topic: 'backlogSmall', ioMs: 0, measures: 'peakRss', what: 'diagnostic: raw kafkajs eachBatch no-op draining the small backlog' },
   { name: 'kafkajs-backlog-1m', kind: 'kafkajs-batch', topic: 'backlogLarge', ioMs: 0, measures: 'peakRss', what: 'diagnostic: raw kafkajs eachBatch no-op draining the large backlog' },
@@ -161,7 +194,7 @@ function log(line: string): void {
 let groupSeq = 0;
 
 function timeoutFor(row: RowDef, records: number): number {
-  return 60_000 + records * (row.ioMs > 0 ? 3 : 0.5);
+  return 60_000 + records * (row.ioMs > 0 ? 3 : 0.5) * (row.groups ?? 1);
 }
 
 function runChild(row: RowDef, brokers: string[], attempt: number): Promise<ChildResult> {
@@ -172,7 +205,8 @@ function runChild(row: RowDef, brokers: string[], attempt: number): Promise<Chil
     brokers,
     topic: topic.name,
     groupId: `bench-${row.name}-${process.pid}-${++groupSeq}`,
-    total: topic.records,
+    total: topic.records * (row.groups ?? 1),
+    groups: row.groups,
     ioMs: row.ioMs,
     partitionsConsumedConcurrently: row.partitionsConsumedConcurrently,
     concurrency: row.concurrency,
@@ -250,12 +284,24 @@ function computeRatios(results: Map<string, RowResult>): void {
       row.ratioTo = `theoretical ${THEORETICAL.name}`;
     }
   }
-  const small = results.get('module-backlog-200k');
-  const large = results.get('module-backlog-1m');
-  if (small && large) {
-    large.ratio = large.peakRssMB / small.peakRssMB;
-    large.ratioTo = 'module-backlog-200k peak RSS';
+  const pool = results.get(`module-pool${POOL_CONCURRENCY}-key-io2ms`);
+  const timers = results.get(`timers-${POOL_CONCURRENCY}x${IO_MS}ms`);
+  if (pool && timers) {
+    pool.ratio = pool.msgsPerSec / timers.msgsPerSec;
+    pool.ratioTo = `timers-${POOL_CONCURRENCY}x${IO_MS}ms`;
   }
+  const relate = (name: string, to: string, by: 'msgsPerSec' | 'peakRssMB'): void => {
+    const row = results.get(name);
+    const base = results.get(to);
+    if (row && base) {
+      row.ratio = row[by] / base[by];
+      row.ratioTo = by === 'peakRssMB' ? `${to} peak RSS` : to;
+    }
+  };
+  relate('module-backlog-1m', 'module-backlog-200k', 'peakRssMB');
+  relate('module-noop-256p', 'kafkajs-eachBatch-noop-256p', 'msgsPerSec');
+  relate(`module-groups-${GROUPS}`, 'module-noop', 'msgsPerSec');
+  relate(`module-pool${POOL_CONCURRENCY}-key-1m-keys`, `module-pool${POOL_CONCURRENCY}-key-1k-keys`, 'peakRssMB');
   const rawSmall = results.get('kafkajs-backlog-200k');
   const rawLarge = results.get('kafkajs-backlog-1m');
   if (rawSmall && rawLarge) {
@@ -277,13 +323,19 @@ function computeTargets(results: Map<string, RowResult>): Target[] {
     return x !== undefined && y !== undefined ? x / y : undefined;
   };
   const pool = `module-pool${POOL_CONCURRENCY}-key-io2ms`;
-  add('module-noop / kafkajs-eachBatch-noop', ratio('module-noop', 'kafkajs-eachBatch-noop'), 0.8);
-  add(`${pool} / theoretical ${THEORETICAL.name}`, rate(pool) !== undefined ? rate(pool)! / THEORETICAL.msgsPerSec : undefined, 0.8);
+  const peak = (name: string): number | undefined => results.get(name)?.peakRssMB;
+  const peakRatio = (a: string, b: string): number | undefined => (peak(a) !== undefined && peak(b) !== undefined ? peak(a)! / peak(b)! : undefined);
+  add('module-noop / kafkajs-eachBatch-noop', ratio('module-noop', 'kafkajs-eachBatch-noop'), 0.9);
+  add(`${pool} / timers-${POOL_CONCURRENCY}x${IO_MS}ms`, ratio(pool, `timers-${POOL_CONCURRENCY}x${IO_MS}ms`), 0.9);
   add(`${pool} / kafkajs-pcc8-io2ms`, ratio(pool, 'kafkajs-pcc8-io2ms'), 7);
   add(`${pool} / nest-transport-io2ms`, ratio(pool, 'nest-transport-io2ms'), 7);
-  const small = results.get('module-backlog-200k');
-  const large = results.get('module-backlog-1m');
-  if (small && large) add('peak RSS module-backlog-1m / module-backlog-200k', large.peakRssMB / small.peakRssMB, 1.25, false);
+  add('peak RSS module-backlog-1m / module-backlog-200k', peakRatio('module-backlog-1m', 'module-backlog-200k'), 1.25, false);
+  add(
+    `peak RSS module-pool${POOL_CONCURRENCY}-key-1m-keys / module-pool${POOL_CONCURRENCY}-key-1k-keys`,
+    peakRatio(`module-pool${POOL_CONCURRENCY}-key-1m-keys`, `module-pool${POOL_CONCURRENCY}-key-1k-keys`),
+    1.25,
+    false,
+  );
   return targets;
 }
 
@@ -336,17 +388,21 @@ async function main(): Promise<void> {
   if (unknown.length > 0) throw new Error(`BENCH_ONLY: unknown rows ${unknown.join(', ')}; rows are ${ROWS.map((r) => r.name).join(', ')}`);
   const rows = only.length > 0 ? ROWS.filter((r) => only.includes(r.name)) : ROWS;
   const topicIds = [...new Set(rows.map((r) => r.topic))];
-  for (const id of topicIds) checkFitsLogCap(TOPICS[id]);
-  if (!existsSync(brokerBinary)) throw new Error(`test broker binary missing at ${brokerBinary}; run "bash tools/setup.sh"`);
+  if (BROKER === 'mock') {
+    for (const id of topicIds) checkFitsLogCap(TOPICS[id]);
+    if (!existsSync(brokerBinary)) throw new Error(`mock broker binary missing at ${brokerBinary}; run "bash tools/setup.sh"`);
+  }
 
   const startedAt = performance.now();
-  broker = await TestBroker.start({
-    brokers: BROKERS,
+  broker = await startTestBroker({
+    broker: BROKER,
     topics: Object.fromEntries(topicIds.map((id) => [TOPICS[id].name, TOPICS[id].partitions])),
-    binary: brokerBinary,
+    mock: { brokers: MOCK_BROKERS, binary: brokerBinary },
+    // One JVM with room for the backlogs' page cache and a heap that does not slow the fills.
+    kafka: { nodes: 1, heapMb: 1024 },
   });
   const brokers = broker.bootstrapServers;
-  log(`bench: test broker pid ${broker.pid} at ${brokers.join(',')}`);
+  log(`bench: ${brokerDescription(broker)} at ${brokers.join(',')}`);
 
   const kafka = newKafka(brokers);
   const producer = kafka.producer({ allowAutoTopicCreation: false });
@@ -412,7 +468,7 @@ async function main(): Promise<void> {
     partial: !defaults || failures.length > 0,
     node: process.version,
     settings: {
-      broker: `librdkafka mock cluster, ${BROKERS} brokers`,
+      broker: brokerDescription(broker),
       topics: Object.fromEntries(topicIds.map((id) => [TOPICS[id].name, { partitions: TOPICS[id].partitions, records: TOPICS[id].records }])),
       valueBytes: VALUE_BYTES,
       keys: KEYS,
@@ -453,6 +509,10 @@ async function main(): Promise<void> {
   if (failures.length > 0) {
     throw new Error(`${failures.length} row(s) failed:\n  ${failures.join('\n  ')}`);
   }
+}
+
+function brokerDescription(b: TestBroker): string {
+  return b.kind === 'kafka' ? `Apache Kafka ${b.version}, one KRaft node (pid ${b.pids[1]})` : `librdkafka mock cluster, ${MOCK_BROKERS} brokers (pid ${b.pid})`;
 }
 
 function round1(n: number): number {

@@ -12,11 +12,11 @@ export const FETCH = {
   maxBytes: 10 * 1024 * 1024,
   /** max.partition.fetch.bytes / module `maxPartitionFetchBytes`: above one producer batch. */
   maxBytesPerPartition: 1024 * 1024,
-  /** fetch.max.wait.ms / module `fetchMaxWaitMs`: the mock holds an empty fetch this long. */
+  /** fetch.max.wait.ms / module `fetchMaxWaitMs`: how long a broker holds an empty fetch. */
   maxWaitTimeInMs: 100,
 } as const;
 
-/** Group settings that keep joins short on the mock cluster. */
+/** Group settings that keep joins short. */
 export const GROUP = {
   sessionTimeout: 6_000,
   heartbeatInterval: 500,
@@ -29,7 +29,7 @@ export const VALUE_BYTES = 180;
 export const KEYS = 1_000;
 /**
  * Records per producer batch (one per partition per send). The mock returns one
- * producer batch per partition per fetch, so this is also the fetch size;
+ * producer batch per partition per fetch, so there this is also the fetch size;
  * 2,500 × ~200 bytes ≈ 0.5 MB stays below maxBytesPerPartition.
  */
 export const PRODUCE_CHUNK = 2_500;
@@ -52,6 +52,8 @@ export interface ChildConfig {
   ioMs: number;
   /** kafkajs / Nest transport `partitionsConsumedConcurrently`. */
   partitionsConsumedConcurrently?: number;
+  /** Module only: this many consumer groups in the process, each reading the whole topic (default 1). */
+  groups?: number;
   /** Module handler options. */
   concurrency?: number;
   ordering?: 'partition' | 'key' | 'unordered';

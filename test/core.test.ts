@@ -81,7 +81,7 @@ describe('KafkaConsumerModule core (test broker)', () => {
     await kit.startApp({}, [Metrics]);
     await waitFor(() => seen.keys.size === 100, 30_000, 'the two topics present at startup');
 
-    await kit.broker.createTopic('metrics.disk', 3);
+    await kit.createTopic('metrics.disk', 3);
     await kit.produce('metrics.disk', numbered(60));
     await kit.produce('logs.app', numbered(10));
     await waitFor(() => seen.keys.size === 160, 30_000, 'the topic created while running');

@@ -51,6 +51,9 @@ describe('crash mid-stream with the worker pool (real process, kill -9)', () => 
     process.kill(victim.pid!, 'SIGKILL');
     await killed;
     const committedAtKill = await kit.committed('orders-app', 'orders');
+    // Kafka's own consumer-groups tool reads the same committed offsets.
+    const viaTool = await kit.kafkaBroker.tools.committed('orders-app', 'orders');
+    for (const partition of [0, 1, 2, 3]) expect(viaTool[partition] ?? -1).toBe(committedAtKill[partition]);
     const processedBefore = new Set(lines(first));
     expect(processedBefore.size).toBeLessThan(total);
 

@@ -52,14 +52,18 @@ function recorder(groupId: string) {
   return { offsets, provider: Recorder };
 }
 
-describe('fetch budget (test broker)', () => {
+describe('fetch budget (three-node Kafka)', () => {
   let kit: KafkaTestKit;
   const value = Buffer.alloc(VALUE_BYTES, 7);
 
   beforeEach(async () => {
-    kit = await KafkaTestKit.start({ topics: { backlog: PARTITIONS } });
-    // The mock places leaders at random; the split under test depends on how many brokers lead.
-    for (let partition = 0; partition < PARTITIONS; partition++) await kit.broker.setLeader('backlog', partition, (partition % 3) + 1);
+    // Three brokers, each leading a third of the partitions: the split under test depends on how many lead.
+    kit = await KafkaTestKit.start({ kafka: { nodes: 3 } });
+    const replicaAssignment = Array.from({ length: PARTITIONS }, (_, partition) => {
+      const leader = (partition % 3) + 1;
+      return { partition, replicas: [leader, (leader % 3) + 1, ((leader + 1) % 3) + 1] };
+    });
+    await kit.kafkaBroker.createTopic('backlog', PARTITIONS, { replicaAssignment });
     const messages = Array.from({ length: PER_PARTITION }, () => Array.from({ length: PARTITIONS }, (_, partition) => ({ partition, value }))).flat();
     await kit.produce('backlog', messages);
   });

@@ -11,7 +11,6 @@ import {
   OnPartitionsRevoked,
   TopicPartition,
 } from '../libs/kafka-consumer/src';
-import { ApiKey, KafkaErrorCode } from '../tools/mock-broker/test-broker';
 import { KafkaTestKit, numbered, waitFor } from './support/kafka-test-kit';
 
 interface MemberView {
@@ -66,7 +65,7 @@ function owned(view: MemberView): number[] {
   return [...set].sort((a, b) => a - b);
 }
 
-describe('assignment strategies and static membership (test broker)', () => {
+describe('assignment strategies and static membership (Apache Kafka)', () => {
   let kit: KafkaTestKit;
 
   afterEach(async () => {
@@ -98,43 +97,55 @@ describe('assignment strategies and static membership (test broker)', () => {
     expect(gained).toEqual(before[2]);
   });
 
-  it('a static member does not leave on shutdown and, restarted, gets its partitions back; the other member keeps its own', async () => {
-    // The librdkafka 2.0.2 mock reads group.instance.id but does not act on it: it treats the
-    // restarted member as a new one and rebalances once the old member's session expires. Kafka
-    // itself would hand the same partitions back without a rebalance. What the mock can show:
-    // no LeaveGroup on shutdown (the other member's generation does not change while the old
-    // session lasts), the restarted member gets exactly its old partitions, and the other member
-    // is never asked to give anything up. The id on the wire is checked in the extension's spec.
+  it('a static member restarted within the session timeout keeps its partitions: no rebalance, the other member gives nothing up', async () => {
+    // Before (mock): the mock ignored group.instance.id, so the restart was a rebalance once the old
+    // session expired; the test could only show no LeaveGroup and the same partitions coming back
+    // (which sticky assignment alone also gives). On Kafka: the group's generation does not move.
     kit = await KafkaTestKit.start({ topics: { ledger: 4 } });
     await kit.produce('ledger', numbered(200));
     const a = member('ledger', 'ledger');
     const b = member('ledger', 'ledger');
-    const settings = { sessionTimeoutMs: 10_000 };
+    const settings = { sessionTimeoutMs: 30_000 };
     const appA = await kit.startApp({ ...settings, groups: { ledger: { groupInstanceId: 'ledger-a' } } }, [a.provider]);
     const appB = await kit.startApp({ ...settings, groups: { ledger: { groupInstanceId: 'ledger-b' } } }, [b.provider]);
-    await waitFor(() => owned(a.view).length === 2 && owned(b.view).length === 2, 60_000, 'a 2/2 split');
+    await waitFor(() => owned(a.view).length === 2 && owned(b.view).length === 2 && a.view.records + b.view.records === 200, 60_000, 'a 2/2 split, backlog read');
+    const serviceA = appA.get(KafkaConsumerService);
     const serviceB = appB.get(KafkaConsumerService);
     const generation = serviceB.membership('ledger').generationId;
+    expect(serviceA.membership('ledger').generationId).toBe(generation);
     expect(serviceB.membership('ledger').groupInstanceId).toBe('ledger-b');
     const eventsOfB = b.view.events.length;
     const partitionsOfA = owned(a.view);
 
     await appA.close();
-    await new Promise((resolve) => setTimeout(resolve, 4_000)); // well inside the 10 s session
-    expect(serviceB.membership('ledger').generationId).toBe(generation);
+    // Kafka's own tool: the stopped static member is still in the group (no LeaveGroup was sent).
+    const whileDown = await kit.kafkaBroker.tools.groupMembers('ledger');
+    expect(whileDown.map((m) => m.groupInstanceId).sort()).toEqual(['ledger-a', 'ledger-b']);
 
     const a2 = member('ledger', 'ledger');
-    await kit.startApp({ ...settings, groups: { ledger: { groupInstanceId: 'ledger-a' } } }, [a2.provider]);
+    const restarted = Date.now();
+    const appA2 = await kit.startApp({ ...settings, groups: { ledger: { groupInstanceId: 'ledger-a' } } }, [a2.provider]);
     await waitFor(() => owned(a2.view).length > 0, 30_000, 'the restarted member has its partitions');
+    const resumedAfterMs = Date.now() - restarted;
     expect(owned(a2.view)).toEqual(partitionsOfA);
+    // No rebalance: the restarted member joined the generation the group already had.
+    const rebalances = appA2.get(KafkaConsumerService).membership('ledger').generationId - generation;
+    expect(rebalances).toBe(0);
+    expect(serviceB.membership('ledger').generationId).toBe(generation);
     await kit.produce('ledger', numbered(200, 'k', 200));
     await waitFor(() => a2.view.records + b.view.records >= 200, 30_000, 'new records consumed');
     expect(b.view.events.slice(eventsOfB)).toEqual([]);
+    expect(a2.view.failures).toEqual([]);
+    const ends = await kit.endOffsets('ledger');
+    await waitFor(async () => JSON.stringify(await kit.committed('ledger', 'ledger')) === JSON.stringify(ends), 10_000, 'everything committed');
+    const members = await kit.kafkaBroker.tools.groupMembers('ledger');
+    expect(members.map((m) => [m.groupInstanceId, m.partitions]).sort()).toEqual([['ledger-a', 2], ['ledger-b', 2]]);
+    console.log(`static membership: restart resumed in ${resumedAfterMs} ms; rebalances caused by the restart: ${rebalances}`);
   });
 
-  it('a fenced static member stops with a clear error and reports its partitions lost', async () => {
-    // The mock does not fence duplicate group.instance.ids itself, so the coordinator's answer to
-    // the fenced member is injected: FENCED_INSTANCE_ID on its next heartbeat.
+  it('a second member with the same groupInstanceId fences the first, which stops with a clear error and reports its partitions lost', async () => {
+    // Before (mock): the mock does not fence duplicate ids, so FENCED_INSTANCE_ID was injected.
+    // On Kafka, the coordinator fences the older member when the newer one joins with its id.
     kit = await KafkaTestKit.start({ topics: { fenced: 2 } });
     await kit.produce('fenced', numbered(10));
     const first = member('fenced', 'fenced');
@@ -142,17 +153,27 @@ describe('assignment strategies and static membership (test broker)', () => {
     const service = app.get(KafkaConsumerService);
     await waitFor(() => owned(first.view).length === 2 && first.view.records === 10, 30_000, 'the member consuming');
     expect(service.status('fenced')).toEqual({ groupId: 'fenced', state: 'running' });
-    await kit.broker.pushErrors(ApiKey.Heartbeat, [KafkaErrorCode.FENCED_INSTANCE_ID]);
-    await waitFor(() => first.view.failures.some((f) => f.kind === 'consumer'), 30_000, 'the member fenced');
+
+    const second = member('fenced', 'fenced');
+    await kit.startApp({ groups: { fenced: { groupInstanceId: 'same-id' } } }, [second.provider]);
+    await waitFor(() => first.view.failures.some((f) => f.kind === 'consumer'), 30_000, 'the first member fenced');
     const failure = first.view.failures.find((f) => f.kind === 'consumer')!;
     const error = failure.error as { type?: string; cause?: { type?: string } };
     expect(error.type ?? error.cause?.type).toBe('FENCED_INSTANCE_ID');
     await waitFor(() => first.view.events.at(-1) === 'lost 0,1', 5_000, 'its partitions reported lost');
-    // What a health check reads: failed for good, with the cause.
-    expect(service.status('fenced')).toMatchObject({ groupId: 'fenced', state: 'failed', error: expect.stringMatching(/fenced|FENCED_INSTANCE_ID|instance/i) });
-    // Stopped for good: kafkajs does not restart it, so new records stay unconsumed here.
+    // What a health check reads: failed for good, with the cause and the fix.
+    expect(service.status('fenced')).toMatchObject({
+      groupId: 'fenced',
+      state: 'failed',
+      error: expect.stringMatching(/another live member uses groupInstanceId "same-id"; this member was fenced .* Give every member its own groupInstanceId/),
+    });
+    // The newer member owns the partitions and reads what comes next; the fenced one reads nothing more.
+    await waitFor(() => owned(second.view).length === 2, 30_000, 'the newer member owns both partitions');
     await kit.produce('fenced', numbered(10, 'k', 10));
-    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    await waitFor(() => second.view.records >= 10, 30_000, 'the newer member reads the new records');
     expect(first.view.records).toBe(10);
+    expect(second.view.failures).toEqual([]);
+    const members = await kit.kafkaBroker.tools.groupMembers('fenced');
+    expect(members.map((m) => m.groupInstanceId)).toEqual(['same-id']);
   });
 });

@@ -10,7 +10,8 @@ import {
   RebalanceContext,
   TopicPartition,
 } from '../libs/kafka-consumer/src';
-import { ApiKey, KafkaErrorCode } from '../tools/mock-broker/test-broker';
+import { ApiKey, KafkaErrorCode } from '../tools/mock-broker/mock-broker';
+import { FixtureApp } from './support/fixture-app';
 import { KafkaTestKit, numbered, waitFor } from './support/kafka-test-kit';
 
 /** What one member saw: every record it finished and every hook call, in order. */
@@ -56,7 +57,7 @@ function duplicates(...logs: MemberLog[]): number {
   return all.length - new Set(all).size;
 }
 
-describe('rebalance hooks (test broker)', () => {
+describe('rebalance hooks (Apache Kafka; the injected fault on the mock)', () => {
   let kit: KafkaTestKit;
 
   afterEach(async () => {
@@ -134,7 +135,7 @@ describe('rebalance hooks (test broker)', () => {
   });
 
   it('a member the coordinator no longer knows gets onPartitionsLost, commits nothing for them, then rejoins', async () => {
-    kit = await KafkaTestKit.start({ topics: { slow: 2 } });
+    kit = await KafkaTestKit.start({ broker: 'mock', topics: { slow: 2 } });
     await kit.produce('slow', Array.from({ length: 8 }, (_, n) => ({ partition: 0, value: JSON.stringify({ n }) })));
     const seen: number[] = [];
     const events: string[] = [];
@@ -149,7 +150,7 @@ describe('rebalance hooks (test broker)', () => {
           // What a session expiry looks like to the member: the coordinator answers its next
           // request with UNKNOWN_MEMBER_ID. (The mock does not expire the session of a member that
           // merely stops heartbeating, so the answer is injected.)
-          await kit.broker.pushErrors(ApiKey.OffsetCommit, [KafkaErrorCode.UNKNOWN_MEMBER_ID]);
+          await kit.mock.pushErrors(ApiKey.OffsetCommit, [KafkaErrorCode.UNKNOWN_MEMBER_ID]);
         }
       }
 
@@ -174,6 +175,44 @@ describe('rebalance hooks (test broker)', () => {
     // Record 3's commit was refused, so after the rejoin it is delivered again; nothing is lost.
     expect(seen.filter((n) => n === 3)).toHaveLength(2);
     await waitFor(async () => (await kit.committed('slow', 'slow'))[0] === 8, 10_000, 'committed to the end');
+  });
+
+  it('a member that goes silent (SIGSTOP) is expired after the session timeout; the other takes its partitions; woken, it reports them lost and rejoins', async () => {
+    // Before (mock): the mock never expires a silent member, so expiry was simulated by injecting
+    // UNKNOWN_MEMBER_ID (the test above). On Kafka, a real process is stopped past its session.
+    kit = await KafkaTestKit.start({ topics: { silent: 4 } });
+    const groupId = 'silent';
+    const sleeper = FixtureApp.start({ brokers: kit.brokers, topic: 'silent', groupId, env: { SESSION_TIMEOUT_MS: '6000' } });
+    try {
+      await sleeper.ready;
+      await waitFor(() => sleeper.owned().length === 4, 30_000, 'the process owning every partition');
+      const b = member('B', 'silent', groupId);
+      await kit.startApp({}, [b.provider]);
+      await waitFor(() => sleeper.owned().length === 2 && b.log.events.some((e) => e.hook === 'assigned'), 30_000, 'a 2/2 split');
+      const ofSleeper = sleeper.owned();
+
+      sleeper.signal('SIGSTOP');
+      const stoppedAt = Date.now();
+      const eventsBeforeStop = sleeper.events.length;
+      await waitFor(() => b.log.events.filter((e) => e.hook === 'assigned').flatMap((e) => e.partitions).length === 4, 30_000, 'B given the silent member\'s partitions');
+      const takenOverAfterMs = Date.now() - stoppedAt;
+      expect(takenOverAfterMs).toBeGreaterThanOrEqual(5_000); // not before the 6 s session ran out
+      const members = await kit.kafkaBroker.tools.groupMembers(groupId);
+      expect(members).toHaveLength(1);
+      await kit.produce('silent', Array.from({ length: 40 }, (_, i) => ({ partition: i % 4, value: JSON.stringify({ n: i }) })));
+      await waitFor(() => b.log.records.length >= 40, 30_000, 'B reads every partition');
+
+      sleeper.signal('SIGCONT');
+      await waitFor(() => sleeper.events.includes(`lost ${ofSleeper.join(',')}`), 30_000, 'the woken member reporting its partitions lost');
+      // Lost, not revoked: another member owns them now, so nothing may be committed for them.
+      expect(sleeper.events.slice(eventsBeforeStop).filter((e) => e.startsWith('revoked'))).toEqual([]);
+      await waitFor(() => sleeper.owned().length > 0, 30_000, 'the woken member rejoining with partitions');
+      const ends = await kit.endOffsets('silent');
+      await waitFor(async () => JSON.stringify(await kit.committed(groupId, 'silent')) === JSON.stringify(ends), 15_000, 'everything committed');
+      console.log(`silent member: partitions moved ${takenOverAfterMs} ms after SIGSTOP (session 6 s)`);
+    } finally {
+      sleeper.killNow();
+    }
   });
 
   it('seeks from onPartitionsAssigned and from a handler context', async () => {

@@ -45,4 +45,39 @@ describe('seek and replay from a running group (test broker)', () => {
     await expect(service.seek('ledger', 'other', 0, 'end')).rejects.toThrow(/not assigned to this member/);
     await expect(service.seek('nope', 'ledger', 0, 'end')).rejects.toThrow(/no running consumer group "nope"/);
   });
+
+  it('seeks by timestamp to the first record at or after it, and past the last record to the end', async () => {
+    // Before: the mock has no timestamp lookup in ListOffsets, so this was not tested at all.
+    kit = await KafkaTestKit.start({ topics: { events: 1 } });
+    const base = Date.parse('2026-11-23T12:00:00Z');
+    // Ten records a second apart, with their own timestamps (CreateTime).
+    await kit.produce('events', Array.from({ length: 10 }, (_, i) => ({ value: String(i), timestamp: String(base + i * 1_000) })));
+    const seen: Array<{ offset: number; timestamp: number }> = [];
+    @Injectable()
+    class Events {
+      @KafkaHandler('events', { groupId: 'events' })
+      handle(_v: unknown, ctx: KafkaMessageContext) {
+        seen.push({ offset: Number(ctx.offset), timestamp: Number(ctx.timestamp) });
+      }
+    }
+    const app = await kit.startApp({}, [Events]);
+    const service = app.get(KafkaConsumerService);
+    await waitFor(() => seen.length === 10, 30_000, 'the first pass');
+    expect(seen.map((r) => r.timestamp - base)).toEqual(Array.from({ length: 10 }, (_, i) => i * 1_000));
+
+    // 5.5 s after the first record: the first record at or after it is offset 6.
+    expect(await service.seek('events', 'events', 0, { timestamp: base + 5_500 })).toBe('6');
+    await waitFor(() => seen.length === 14, 30_000, 'the replay from offset 6');
+    expect(seen.slice(10).map((r) => r.offset)).toEqual([6, 7, 8, 9]);
+    // Exactly a record's timestamp finds that record.
+    expect(await service.seek('events', 'events', 0, { timestamp: base + 2_000 })).toBe('2');
+    await waitFor(() => seen.length === 22, 30_000, 'the replay from offset 2');
+    expect(seen.slice(14).map((r) => r.offset)).toEqual([2, 3, 4, 5, 6, 7, 8, 9]);
+    // After the last record: the end of the log, so only new records follow.
+    expect(await service.seek('events', 'events', 0, { timestamp: base + 60_000 })).toBe('10');
+    await kit.produce('events', [{ value: '10', timestamp: String(base + 61_000) }]);
+    await waitFor(() => seen.length === 23, 30_000, 'the new record');
+    expect(seen[22].offset).toBe(10);
+    await waitFor(async () => (await kit.committed('events', 'events'))[0] === 11, 10_000, 'committed to the end');
+  });
 });

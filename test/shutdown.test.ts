@@ -41,5 +41,10 @@ describe('shutdown on SIGTERM (real process)', () => {
     expect(processed.length).toBeLessThan(600);
     const committed = await kit.committed('jobs-app', 'jobs');
     for (const partition of [0, 1, 2]) expect(committed[partition]).toBe(next[partition] ?? -1);
+    // Kafka's own consumer-groups tool, an independent reader: the same offsets, and no member
+    // left behind (the process sent LeaveGroup instead of waiting out its session).
+    const viaTool = await kit.kafkaBroker.tools.committed('jobs-app', 'jobs');
+    for (const partition of [0, 1, 2]) expect(viaTool[partition] ?? -1).toBe(committed[partition]);
+    expect(await kit.kafkaBroker.tools.groupMembers('jobs-app')).toEqual([]);
   });
 });

@@ -13,7 +13,7 @@ import {
   OnPartitionsRevoked,
   TopicPartition,
 } from '../libs/kafka-consumer/src';
-import { ApiKey, KafkaErrorCode } from '../tools/mock-broker/test-broker';
+import { ApiKey, KafkaErrorCode } from '../tools/mock-broker/mock-broker';
 import { KafkaTestKit, waitFor } from './support/kafka-test-kit';
 
 interface ConsumerView {
@@ -165,9 +165,6 @@ describe('standalone consumer (test broker)', () => {
   });
 
   it('discovery: a topic read in full that is created later is read from its beginning, while the other topic goes on', async () => {
-    // The test broker cannot add partitions to a topic (no CreatePartitions, and the mock cluster
-    // API has no call for it), so the assignment grows by a topic created while the consumer runs:
-    // the same path, adding partitions in place next to partitions being read.
     kit = await KafkaTestKit.start({ topics: { 'feed-a': 2 } });
     const reader = consumer('feed-a', 'feed-reader', 2);
     @Injectable()
@@ -191,7 +188,7 @@ describe('standalone consumer (test broker)', () => {
     await kit.produce('feed-a', perPartition([0, 1], 100));
     await waitFor(() => reader.view.records.length >= 20, 30_000, 'feed-a under way');
 
-    await kit.broker.createTopic('feed-b', 3);
+    await kit.createTopic('feed-b', 3);
     await Promise.all([kit.produce('feed-b', perPartition([0, 1, 2], 30)), kit.produce('feed-a', perPartition([0, 1], 50, 100))]);
     expect(await service.discoverPartitions('feed-reader')).toEqual(['feed-b 0', 'feed-b 1', 'feed-b 2']);
     expect(await service.discoverPartitions('feed-reader')).toEqual([]);
@@ -211,13 +208,8 @@ describe('standalone consumer (test broker)', () => {
     expect(reader.view.failures).toEqual([]);
   });
 
-  it('discovery: partitions of the same topic that become usable later are added without a duplicate (worker pool)', async () => {
-    // The closest the test broker comes to partitions added to a topic: partitions 2 and 3 have no
-    // leader when the consumer starts (as a just-created partition on Kafka, until its leader is
-    // elected), so discovery takes them only once they have one.
-    kit = await KafkaTestKit.start({ topics: { grows: 4 } });
-    await kit.broker.setLeader('grows', 2, -1);
-    await kit.broker.setLeader('grows', 3, -1);
+  it('discovery: partitions added to the topic with CreatePartitions are read without a duplicate (worker pool)', async () => {
+    kit = await KafkaTestKit.start({ topics: { grows: 2 } });
     // On a worker pool: partitions added while records of the others run on it.
     const reader = consumer('grows', 'grows-reader', 2, { concurrency: 4, ordering: 'unordered' });
     const options: Partial<KafkaConsumerModuleOptions> = {
@@ -228,8 +220,7 @@ describe('standalone consumer (test broker)', () => {
     await waitFor(() => reader.view.records.length >= 20, 30_000, 'partitions 0 and 1 under way');
     expect(reader.view.events).toEqual(['assigned grows 0,grows 1']);
 
-    await kit.broker.setLeader('grows', 2, 1);
-    await kit.broker.setLeader('grows', 3, 2);
+    await kit.createPartitions('grows', 4);
     await Promise.all([kit.produce('grows', perPartition([2, 3], 40)), kit.produce('grows', perPartition([0, 1], 20, 100))]);
     const ends = await kit.endOffsets('grows');
     await waitFor(() => reader.view.records.length >= 240 + 80, 30_000, 'all four partitions read');
@@ -247,15 +238,15 @@ describe('standalone consumer (test broker)', () => {
     // A standalone consumer has no heartbeat or rejoin to learn that its coordinator moved; a
     // commit answered NOT_COORDINATOR does: it looks the coordinator up again and retries. (The
     // mock stores offsets per partition and takes them at any broker, so the refusals are injected.)
-    kit = await KafkaTestKit.start({ topics: { moving: 2 } });
-    await kit.broker.setCoordinator('group', 'moving-reader', 1);
+    kit = await KafkaTestKit.start({ broker: 'mock', topics: { moving: 2 } });
+    await kit.mock.setCoordinator('group', 'moving-reader', 1);
     const reader = consumer('moving', 'moving-reader', 2);
     await kit.startApp({ groups: { 'moving-reader': { standalone: {} } } }, [reader.provider]);
     for (let i = 0; i < 100; i += 10) await kit.produce('moving', perPartition([0, 1], 10, i));
     await waitFor(() => reader.view.records.length >= 40, 30_000, 'reading under way');
 
-    await kit.broker.setCoordinator('group', 'moving-reader', 2);
-    await kit.broker.pushErrors(ApiKey.OffsetCommit, [KafkaErrorCode.NOT_COORDINATOR, KafkaErrorCode.NOT_COORDINATOR]);
+    await kit.mock.setCoordinator('group', 'moving-reader', 2);
+    await kit.mock.pushErrors(ApiKey.OffsetCommit, [KafkaErrorCode.NOT_COORDINATOR, KafkaErrorCode.NOT_COORDINATOR]);
     for (let i = 100; i < 200; i += 10) await kit.produce('moving', perPartition([0, 1], 10, i));
     const ends = await kit.endOffsets('moving');
     await waitFor(() => reader.view.records.length >= 400, 30_000, 'everything read');
@@ -284,12 +275,12 @@ describe('standalone consumer (test broker)', () => {
 
   it('commits refused because group-managed consumers use the groupId are reported, and reading goes on', async () => {
     // Kafka accepts a commit with generation -1 only while the group has no members; with a live
-    // member it answers UNKNOWN_MEMBER_ID (and so does the mock, which keeps refusing even after
-    // the members left, where Kafka accepts again).
+    // member it answers UNKNOWN_MEMBER_ID. Once the members have left, it accepts again (the mock
+    // kept refusing, so this last part was not shown before).
     kit = await KafkaTestKit.start({ topics: { shared: 2 } });
     await kit.produce('shared', perPartition([0, 1], 20));
     const member = consumer('shared', 'shared-group');
-    await kit.startApp({}, [member.provider]);
+    const memberApp = await kit.startApp({}, [member.provider]);
     await waitFor(() => member.view.records.length >= 40, 30_000, 'the group member read the topic');
 
     await waitFor(async () => {
@@ -307,6 +298,16 @@ describe('standalone consumer (test broker)', () => {
     const failure = reader.view.failures[0];
     expect(failure.kind).toBe('commit');
     expect((failure.error as { type?: string }).type).toBe('UNKNOWN_MEMBER_ID');
+    expect(duplicates(reader.view.records)).toEqual([]);
+
+    // The group member leaves: the group is empty, and the standalone reader's commits are taken.
+    await memberApp.close();
+    await kit.produce('shared', perPartition([0, 1], 5, 40));
+    await waitFor(() => reader.view.records.length >= 50, 30_000, 'the records after the member left');
+    await waitFor(async () => {
+      const committed = await kit.committed('shared-group', 'shared');
+      return committed[0] === 45 && committed[1] === 45;
+    }, 15_000, 'the standalone reader\'s commits accepted once the group is empty');
     expect(duplicates(reader.view.records)).toEqual([]);
   });
 });

@@ -142,12 +142,14 @@ describe('worker pool (test broker)', () => {
     expect(service.metrics('long').find((m) => m.partition === 0)).toMatchObject({ running: 1, committedOffset: undefined });
     await waitFor(() => finishedSlow, 30_000, 'the slow record');
     await waitFor(async () => (await kit.committed('long', 'long'))[0] === 21, 10_000, 'partition 0 committed after the slow record');
-    // Note: the mock does not expire the session of a member that goes silent (seen: 14 s of
-    // silence with a 6 s session kept the member), so on the mock this shows the member kept its
-    // generation and kept committing; on Kafka it is the heartbeats during the slow record that
-    // keep the membership (the fetch loop is never blocked by the pool).
+    // Before (mock): the mock never expires a silent member, so this only showed the member kept
+    // its generation. On Kafka, a member silent for 6 s would be expired; the heartbeats sent
+    // during the slow record (the fetch loop is never blocked by the pool) keep it, as the
+    // coordinator itself reports through Kafka's consumer-groups tool.
     expect(service.membership('long')).toMatchObject({ memberId, generationId });
     expect(events).toEqual([]);
+    const members = await kit.kafkaBroker.tools.groupMembers('long');
+    expect(members.map((m) => [m.consumerId, m.partitions])).toEqual([[memberId, 2]]);
   });
 
   it('a partition paused for backpressure and kept through a rebalance is resumed and read to the end', async () => {

@@ -1,18 +1,44 @@
 #!/usr/bin/env bash
-# Installs what the project needs on a fresh machine: librdkafka (for the test
-# broker), npm dependencies, the test broker binary, the library build and the
+# Installs what the project needs on a fresh machine: Java 17 and Maven (for
+# Apache Kafka), Apache Kafka's jars from Maven Central, librdkafka (for the mock
+# cluster), npm dependencies, the mock broker binary, the library build and the
 # sample app build.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
+sudo_cmd=""
+[ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
+apt_updated=""
+apt_install() {
+  if [ -z "$apt_updated" ]; then $sudo_cmd apt-get update -qq; apt_updated=1; fi
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "$@" >/dev/null
+}
+
 if [ ! -f /usr/include/librdkafka/rdkafka_mock.h ]; then
-  echo "setup: installing librdkafka-dev (Debian) for the test broker"
-  sudo_cmd=""
-  [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
-  $sudo_cmd apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq librdkafka-dev >/dev/null
+  echo "setup: installing librdkafka-dev (Debian) for the mock cluster"
+  apt_install librdkafka-dev
 fi
+
+# Apache Kafka runs on Java 17 (4.x needs at least 17); Maven fetches its jars.
+java_major=$(java -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head -n 1)
+if [ -z "$java_major" ] || [ "$java_major" -lt 17 ]; then
+  echo "setup: installing openjdk-17-jre-headless (Debian) for Apache Kafka"
+  apt_install openjdk-17-jre-headless
+fi
+if ! command -v mvn >/dev/null 2>&1; then
+  echo "setup: installing maven (Debian) to fetch Apache Kafka from Maven Central"
+  apt_install maven
+fi
+# Each pinned Kafka line (tools/kafka/pom.xml) into tools/kafka/lib/<version>/, once.
+for line in "kafka-4:4.1.1" "kafka-3.9:3.9.1"; do
+  profile=${line%%:*}
+  version=${line##*:}
+  if ! ls "tools/kafka/lib/$version/kafka_2.13-$version.jar" >/dev/null 2>&1; then
+    echo "setup: fetching Apache Kafka $version from Maven Central"
+    mvn -q -B -f tools/kafka/pom.xml -P "$profile" package
+  fi
+done
 
 # better-sqlite3 (the sample app's embedded database) compiles from source when
 # no prebuilt binary can be downloaded; point node-gyp at the local Node headers

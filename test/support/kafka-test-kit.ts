@@ -2,9 +2,11 @@ import { DynamicModule, Provider, Type } from '@nestjs/common';
 import { Test, TestingModule } from '@nestjs/testing';
 import { Admin, Kafka, logLevel, Message, Partitioners, Producer } from 'kafkajs';
 import { KafkaConsumerModule, KafkaConsumerModuleOptions } from '../../libs/kafka-consumer/src';
-import { TestBroker, TestBrokerOptions } from '../../tools/mock-broker/test-broker';
+import type { KafkaBroker } from '../../tools/kafka/kafka-broker';
+import type { MockBroker } from '../../tools/mock-broker/mock-broker';
+import { startTestBroker, TestBroker, TestBrokerOptions } from '../../tools/test-broker';
 
-/** Settings that keep group joins and empty fetches short on the mock cluster. */
+/** Settings that keep group joins and empty fetches short in tests. */
 export const FAST_CONSUMER: Partial<KafkaConsumerModuleOptions> = {
   sessionTimeoutMs: 6_000,
   heartbeatIntervalMs: 500,
@@ -18,7 +20,7 @@ export const FAST_CONSUMER: Partial<KafkaConsumerModuleOptions> = {
 /** A broker plus the clients a test needs; `close()` stops everything, the broker by pid. */
 export class KafkaTestKit {
   readonly kafka: Kafka;
-  private producer: Producer | undefined;
+  private producer: Promise<Producer> | undefined;
   private admin: Admin | undefined;
   private readonly apps: TestingModule[] = [];
 
@@ -26,21 +28,52 @@ export class KafkaTestKit {
     this.kafka = new Kafka({ brokers: broker.bootstrapServers, clientId: 'test-kit', logLevel: logLevel.NOTHING });
   }
 
+  /** Starts a broker: Apache Kafka unless `broker: 'mock'` (or TEST_BROKER=mock) asks for the mock cluster. */
   static async start(options: TestBrokerOptions = {}): Promise<KafkaTestKit> {
-    return new KafkaTestKit(await TestBroker.start(options));
+    return new KafkaTestKit(await startTestBroker(options));
   }
 
   get brokers(): string[] {
     return this.broker.bootstrapServers;
   }
 
+  /** The real broker, for what only it does (crashes, restarts, CreatePartitions, Kafka's own tools). */
+  get kafkaBroker(): KafkaBroker {
+    if (this.broker.kind !== 'kafka') throw new Error('this test needs Apache Kafka; it was started on the mock cluster');
+    return this.broker;
+  }
+
+  /** The mock cluster, for injected faults; a test that injects one starts with `broker: 'mock'`. */
+  get mock(): MockBroker {
+    if (this.broker.kind !== 'mock') throw new Error('this test injects faults: start it with { broker: "mock" }');
+    return this.broker;
+  }
+
+  createTopic(name: string, partitions: number): Promise<void> {
+    return this.broker.createTopic(name, partitions);
+  }
+
+  /**
+   * Grows a topic (real Kafka). The kit's producer is replaced: kafkajs sends only to partitions
+   * its cached metadata lists and silently drops messages addressed to others.
+   */
+  async createPartitions(topic: string, count: number): Promise<void> {
+    await this.kafkaBroker.createPartitions(topic, count);
+    const producer = this.producer;
+    this.producer = undefined;
+    await (await producer)?.disconnect().catch(() => undefined);
+  }
+
   async produce(topic: string, messages: Message[]): Promise<void> {
-    if (!this.producer) {
-      this.producer = this.kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
-      await this.producer.connect();
-    }
+    // One connected producer shared by concurrent callers.
+    this.producer ??= (async () => {
+      const producer = this.kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+      await producer.connect();
+      return producer;
+    })();
+    const producer = await this.producer;
     for (let i = 0; i < messages.length; i += 500) {
-      await this.producer.send({ topic, messages: messages.slice(i, i + 500) });
+      await producer.send({ topic, messages: messages.slice(i, i + 500) });
     }
   }
 
@@ -83,7 +116,7 @@ export class KafkaTestKit {
 
   async close(): Promise<void> {
     for (const app of this.apps.splice(0)) await app.close().catch(() => undefined);
-    await this.producer?.disconnect().catch(() => undefined);
+    await (await this.producer?.catch(() => undefined))?.disconnect().catch(() => undefined);
     await this.admin?.disconnect().catch(() => undefined);
     await this.broker.stop();
   }

@@ -2,25 +2,34 @@ import { mkdtempSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { Admin, Kafka, logLevel, Partitioners, Producer } from 'kafkajs';
-import { TestBroker } from '../../../tools/mock-broker/test-broker';
+import { startTestBroker, TestBroker, TestBrokerKind } from '../../../tools/test-broker';
 import { SqliteOrdersStore } from '../src/database/sqlite-orders-store';
 import { diffStates, expectedState, OrdersState } from '../src/events/orders-state';
 import { OrdersAppProcess, repoRoot } from './app-process';
 import { generateOrderStream, OrderStream, toMessages } from './order-stream';
 
 /**
- * `npm run demo`: the test broker, the orders app on SQLite as a child process,
+ * `npm run demo`: a broker (Apache Kafka by default, `--broker mock` for the
+ * librdkafka mock cluster), the orders app on SQLite as a child process,
  * a stream of order events (duplicates and out-of-order versions included), a
  * kill -9 of the app halfway and a restart, progress while it runs, then the
  * per-country table and a check that the database equals what the events imply.
  * Exit code 0 only if it does. Every process is stopped by pid, also on failure.
  *
+ * The app is a static group member (GROUP_INSTANCE_ID): restarted after the
+ * kill, it takes its place back at once on Kafka instead of waiting out the
+ * dead member's session; the demo prints how long each step took.
+ *
  * Options: --orders N --customers N --countries N --partitions N --seed N
  *          --concurrency N --commit record|batch|auto|manual --no-crash
+ *          --broker kafka|mock
  */
 
 const TOPIC = 'orders';
 const GROUP = 'orders-app';
+const INSTANCE_ID = 'orders-demo-1';
+/** The app's session timeout in the demo: what a dynamic member's restart would wait for. */
+const SESSION_TIMEOUT_MS = 6_000;
 
 interface DemoOptions {
   orders: number;
@@ -31,6 +40,7 @@ interface DemoOptions {
   crash: boolean;
   commit: string;
   concurrency: number;
+  broker: TestBrokerKind;
 }
 
 interface Offsets {
@@ -60,12 +70,13 @@ class Demo {
         `${options.customers} customers, ${options.countries} countries`,
     );
 
-    this.broker = await TestBroker.start({
-      brokers: 3,
+    this.broker = await startTestBroker({
+      broker: options.broker,
       topics: { [TOPIC]: options.partitions },
-      binary: join(repoRoot(), 'tools', 'mock-broker', 'build', 'mock-broker'),
+      mock: { brokers: 3, binary: join(repoRoot(), 'tools', 'mock-broker', 'build', 'mock-broker') },
     });
-    this.say(`test broker (librdkafka mock cluster, pid ${this.broker.pid}): ${this.broker.bootstrapServers.join(',')}, topic ${TOPIC} with ${options.partitions} partitions`);
+    const what = this.broker.kind === 'kafka' ? `Apache Kafka ${this.broker.version}, one KRaft node, pid ${this.broker.pids[1]}` : `librdkafka mock cluster, pid ${this.broker.pid}`;
+    this.say(`broker (${what}): ${this.broker.bootstrapServers.join(',')}, topic ${TOPIC} with ${options.partitions} partitions`);
     this.kafka = new Kafka({ brokers: this.broker.bootstrapServers, clientId: 'orders-demo', logLevel: logLevel.NOTHING });
     this.admin = this.kafka.admin();
     await this.admin.connect();
@@ -128,9 +139,10 @@ class Demo {
       ORDERS_COMMIT: this.options.commit,
       ORDERS_COMMIT_INTERVAL_MS: '2000',
       ORDERS_CONCURRENCY: String(this.options.concurrency),
-      // Short group timings: the mock broker holds empty fetches for the full
-      // wait, and a rejoin waits for the session timeout.
-      KAFKA_SESSION_TIMEOUT_MS: '6000',
+      // Short group timings: an empty fetch is held for the full wait.
+      KAFKA_SESSION_TIMEOUT_MS: String(SESSION_TIMEOUT_MS),
+      // A static member: the restarted app takes the killed one's place without a rebalance.
+      GROUP_INSTANCE_ID: INSTANCE_ID,
       KAFKA_HEARTBEAT_INTERVAL_MS: '500',
       KAFKA_FETCH_MAX_WAIT_MS: '100',
       RECORD_DELIVERIES: 'true',
@@ -153,9 +165,21 @@ class Demo {
 
   private async crashAndRestart(offsets: Offsets): Promise<void> {
     await this.app!.kill();
+    const killedAt = Date.now();
     this.say(`kill -9 the app at ${offsets.committed} committed of ${offsets.end} published: what it did since its last commit will be redelivered`);
     await this.startApp();
-    this.say('restarted: the group reassigns the partitions once the dead member times out (6 s), and redelivers from the committed offsets');
+    const readyAfter = Date.now() - killedAt;
+    // Resumed: the restarted app committed something past what was committed at the kill.
+    const committedAtKill = (await this.offsets()).committed;
+    while ((await this.offsets()).committed <= committedAtKill && Date.now() - killedAt < 60_000) await sleep(50);
+    const resumedAfter = Date.now() - killedAt;
+    this.say(
+      `restarted as static member ${INSTANCE_ID}: process ready ${(readyAfter / 1000).toFixed(1)} s after the kill, committing again ` +
+        `${(resumedAfter / 1000).toFixed(1)} s after the kill (${((resumedAfter - readyAfter) / 1000).toFixed(1)} s after start-up); ` +
+        (this.broker!.kind === 'kafka'
+          ? `Kafka handed its partitions straight back, where a dynamic member would first wait out the dead member's ${SESSION_TIMEOUT_MS / 1000} s session`
+          : `the mock ignores group.instance.id, so this includes waiting out the dead member's ${SESSION_TIMEOUT_MS / 1000} s session`),
+    );
   }
 
   private async offsets(): Promise<Offsets> {
@@ -224,11 +248,15 @@ class Demo {
 }
 
 function parseOptions(argv: string[]): DemoOptions {
-  const options: DemoOptions = { orders: 2000, customers: 200, countries: 10, partitions: 8, seed: 42, crash: true, commit: 'record', concurrency: 8 };
+  const options: DemoOptions = { orders: 2000, customers: 200, countries: 10, partitions: 8, seed: 42, crash: true, commit: 'record', concurrency: 8, broker: 'kafka' };
   for (let i = 0; i < argv.length; i += 1) {
     const flag = argv[i];
     if (flag === '--no-crash') {
       options.crash = false;
+      continue;
+    }
+    if (flag === '--broker' && ['kafka', 'mock'].includes(argv[i + 1])) {
+      options.broker = argv[(i += 1)] as TestBrokerKind;
       continue;
     }
     if (flag === '--commit' && ['record', 'batch', 'auto', 'manual'].includes(argv[i + 1])) {
@@ -238,7 +266,7 @@ function parseOptions(argv: string[]): DemoOptions {
     const name = flag.replace(/^--/, '') as keyof DemoOptions;
     const value = Number(argv[i + 1]);
     if (!['orders', 'customers', 'countries', 'partitions', 'seed', 'concurrency'].includes(name) || !Number.isSafeInteger(value) || value < 1) {
-      throw new Error(`unknown option or bad value: ${flag} ${argv[i + 1] ?? ''}; options: --orders N --customers N --countries N --partitions N --seed N --concurrency N --commit record|batch|auto|manual --no-crash`);
+      throw new Error(`unknown option or bad value: ${flag} ${argv[i + 1] ?? ''}; options: --orders N --customers N --countries N --partitions N --seed N --concurrency N --commit record|batch|auto|manual --no-crash --broker kafka|mock`);
     }
     (options[name] as number) = value;
     i += 1;

@@ -1,3 +1,4 @@
+import { hostname } from 'os';
 import { AppConfigError } from './app-config.error';
 import { APP_ENV, APP_ENV_VARIABLES, loadConfig } from './app-config';
 import { toKafkaConsumerOptions } from './kafka-consumer-options';
@@ -10,6 +11,7 @@ describe('loadConfig', () => {
       brokers: ['localhost:9092'],
       clientId: 'orders-app',
       groupId: 'orders-app',
+      groupInstanceId: undefined,
       sessionTimeoutMs: 30000,
       heartbeatIntervalMs: 3000,
       fetchMaxWaitMs: 500,
@@ -27,6 +29,7 @@ describe('loadConfig', () => {
       KAFKA_BROKERS: ' kafka-1:9092, kafka-2:9093 ',
       KAFKA_CLIENT_ID: 'orders-x',
       GROUP_ID: 'orders-group',
+      GROUP_INSTANCE_ID: 'orders-{hostname}',
       ORDERS_TOPIC: 'shop.orders',
       DATABASE_URL: 'postgres://orders:secret@db:5432/orders',
       ORDERS_COMMIT: 'auto',
@@ -45,7 +48,7 @@ describe('loadConfig', () => {
     const config = loadConfig(tracked);
     expect([...read].sort()).toEqual([...APP_ENV_VARIABLES].sort());
     expect(config).toEqual({
-      kafka: { brokers: ['kafka-1:9092', 'kafka-2:9093'], clientId: 'orders-x', groupId: 'orders-group', sessionTimeoutMs: 6000, heartbeatIntervalMs: 500, fetchMaxWaitMs: 100 },
+      kafka: { brokers: ['kafka-1:9092', 'kafka-2:9093'], clientId: 'orders-x', groupId: 'orders-group', groupInstanceId: `orders-${hostname()}`, sessionTimeoutMs: 6000, heartbeatIntervalMs: 500, fetchMaxWaitMs: 100 },
       ordersTopic: 'shop.orders',
       databaseUrl: 'postgres://orders:secret@db:5432/orders',
       database: { kind: 'postgres', url: 'postgres://orders:secret@db:5432/orders' },
@@ -68,6 +71,7 @@ describe('loadConfig', () => {
     [{ ORDERS_CONCURRENCY: '2.5' }, 'ORDERS_CONCURRENCY', 'whole number'],
     [{ KAFKA_SESSION_TIMEOUT_MS: '6000', KAFKA_HEARTBEAT_INTERVAL_MS: '6000' }, 'KAFKA_HEARTBEAT_INTERVAL_MS', 'below KAFKA_SESSION_TIMEOUT_MS (6000)'],
     [{ HEALTH_PORT: '-1' }, 'HEALTH_PORT', 'from 0 to 65535'],
+    [{ GROUP_INSTANCE_ID: 'pod 1' }, 'GROUP_INSTANCE_ID', 'must be 1-249 characters'],
   ])('rejects %j naming %s', (env, variable, rule) => {
     let error: unknown;
     try {
@@ -88,5 +92,10 @@ describe('toKafkaConsumerOptions', () => {
     expect(options.groupId).toBe('g');
     expect(options.autoOffsetReset).toBe('earliest');
     expect(options.handlers).toEqual({ [ORDERS_HANDLER]: { commit: { mode: 'batch', sync: false }, concurrency: 3 } });
+    expect(options.groupInstanceId).toBeUndefined();
+  });
+
+  it('makes a static member of GROUP_INSTANCE_ID, with {hostname} replaced', () => {
+    expect(toKafkaConsumerOptions(loadConfig({ GROUP_INSTANCE_ID: 'orders-{hostname}' })).groupInstanceId).toBe(`orders-${hostname()}`);
   });
 });

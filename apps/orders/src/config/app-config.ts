@@ -1,3 +1,4 @@
+import { hostname } from 'os';
 import type { CommitMode, CommitPolicyOptions } from '@app/kafka-consumer';
 import { DatabaseTarget, parseDatabaseUrl } from '../database/database-target';
 import { AppConfigError } from './app-config.error';
@@ -11,6 +12,10 @@ export const APP_ENV = {
   KAFKA_BROKERS: { default: 'localhost:9092', description: 'bootstrap servers, comma-separated host:port' },
   KAFKA_CLIENT_ID: { default: 'orders-app', description: 'Kafka client.id' },
   GROUP_ID: { default: 'orders-app', description: 'consumer group of the orders handler' },
+  GROUP_INSTANCE_ID: {
+    default: '',
+    description: 'static membership (group.instance.id), unique per instance; "{hostname}" is replaced by the host name (e.g. orders-{hostname}); empty: a dynamic member',
+  },
   ORDERS_TOPIC: { default: 'orders', description: 'topic of the order events' },
   DATABASE_URL: { default: 'sqlite:./data/orders.db', description: 'sqlite:<path> or postgres://user:password@host:port/db' },
   ORDERS_COMMIT: { default: 'record', description: 'commit policy of the orders handler: record, batch, auto or manual' },
@@ -38,6 +43,8 @@ export interface OrdersAppConfig {
     brokers: string[];
     clientId: string;
     groupId: string;
+    /** Static membership; undefined: a dynamic member. */
+    groupInstanceId?: string;
     sessionTimeoutMs: number;
     heartbeatIntervalMs: number;
     fetchMaxWaitMs: number;
@@ -112,6 +119,13 @@ export function loadConfig(env: Env = process.env): OrdersAppConfig {
   const intervalMs = integer('ORDERS_COMMIT_INTERVAL_MS', 10, 3_600_000);
   if (mode === 'auto') commit.intervalMs = intervalMs;
 
+  const groupInstanceId = (): string | undefined => {
+    const value = read('GROUP_INSTANCE_ID').replaceAll('{hostname}', hostname());
+    if (value === '') return undefined;
+    if (!/^[a-zA-Z0-9._-]{1,249}$/.test(value)) fail('GROUP_INSTANCE_ID', `"${value}" must be 1-249 characters of a-z, A-Z, 0-9, ".", "_" or "-"`);
+    return value;
+  };
+
   const sessionTimeoutMs = integer('KAFKA_SESSION_TIMEOUT_MS', 1_000, 3_600_000);
   const heartbeatIntervalMs = integer('KAFKA_HEARTBEAT_INTERVAL_MS', 100, 3_600_000);
   if (heartbeatIntervalMs >= sessionTimeoutMs) {
@@ -123,6 +137,7 @@ export function loadConfig(env: Env = process.env): OrdersAppConfig {
       brokers,
       clientId: nonEmpty('KAFKA_CLIENT_ID'),
       groupId: nonEmpty('GROUP_ID'),
+      groupInstanceId: groupInstanceId(),
       sessionTimeoutMs,
       heartbeatIntervalMs,
       fetchMaxWaitMs: integer('KAFKA_FETCH_MAX_WAIT_MS', 0, 60_000),

@@ -12,6 +12,7 @@ export function toKafkaConsumerOptions(config: OrdersAppConfig): KafkaConsumerMo
     brokers: kafka.brokers,
     clientId: kafka.clientId,
     groupId: kafka.groupId,
+    groupInstanceId: kafka.groupInstanceId,
     sessionTimeoutMs: kafka.sessionTimeoutMs,
     heartbeatIntervalMs: kafka.heartbeatIntervalMs,
     fetchMaxWaitMs: kafka.fetchMaxWaitMs,

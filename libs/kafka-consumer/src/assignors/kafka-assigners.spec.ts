@@ -128,6 +128,20 @@ describe('kafkajs assigners', () => {
       });
     });
 
+    it('cooperative-sticky withholds only what a member itself claims, never what the leader merely remembers assigning', async () => {
+      // Seen on Kafka: the leader assigned all of T to C1, whose SyncGroup then lost to C2's join,
+      // so C1 never owned anything and sends no userData. Withholding on the leader's memory gave
+      // C2 nothing while C1, revoking nothing, never joined a second round: half of T unread.
+      const assigner = create(createCooperativeStickyAssignor(), fakeCluster({ T: 8 }));
+      expect(await run(assigner, [member('C1', ['T'])])).toEqual({ C1: { T: [0, 1, 2, 3, 4, 5, 6, 7] } });
+      const next = await run(assigner, [member('C1', ['T']), member('C2', ['T'])]);
+      expect(Object.values(next).flatMap((a) => a?.T ?? []).sort()).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+      expect(next.C2?.T?.length).toBe(4);
+      // A real claim still withholds: C1 owns all of T and says so, so C2 waits for the second round.
+      const claimed = await run(assigner, [member('C1', ['T'], userData({ T: [0, 1, 2, 3, 4, 5, 6, 7] })), member('C2', ['T'])]);
+      expect(claimed.C2).toEqual({ T: [] });
+    });
+
     it('gives each factory call its own state', () => {
       const state = new StickyMemberState();
       state.update({ T: [0] }, 1);

@@ -65,7 +65,11 @@ function stickyAssigner(name: string, config: AssignerConfig, state: StickyMembe
       return { memberId, topics, previous: remembered };
     });
     const target = stickyAssign(subscriptions, counts);
-    lastAssigned = name === 'cooperative-sticky' ? withholdMovingPartitions(subscriptions, target) : target;
+    // Only a member's own claim (its userData) withholds a partition: the leader's memory may name
+    // an assignment the member never received (its SyncGroup lost to a new join), and a member
+    // that owns nothing revokes nothing, so it would never join the round that hands it over.
+    const claims = subscriptions.filter((s) => s.generation !== undefined);
+    lastAssigned = name === 'cooperative-sticky' ? withholdMovingPartitions(claims, target) : target;
     return lastAssigned;
   };
   const userData = () =>

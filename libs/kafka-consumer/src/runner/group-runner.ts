@@ -814,7 +814,8 @@ export class GroupRunner {
       ? `group ${this.groupId}: another live member uses groupInstanceId "${this.deps.group.settings.groupInstanceId}"; this member was fenced and has stopped consuming. Give every member its own groupInstanceId.`
       : `group ${this.groupId}: consumer crashed (${error?.message})${restart ? '; kafkajs restarts it' : '; it will not restart'}`;
     this.deps.logger.error(message);
-    this.crash = { message: error?.message ?? String(error), restart };
+    // A health check shows the fix for a fencing, not kafkajs's wording of it.
+    this.crash = { message: isFencedError(error) ? message : (error?.message ?? String(error)), restart };
     void this.deps.reportFailure({ kind: 'consumer', error, groupId: this.groupId });
   }
 

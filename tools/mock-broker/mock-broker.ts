@@ -29,7 +29,7 @@ export const KafkaErrorCode = {
   FENCED_INSTANCE_ID: 82,
 } as const;
 
-export interface TestBrokerOptions {
+export interface MockBrokerOptions {
   /** Number of mock brokers (default 3). */
   brokers?: number;
   /** Topics to create before the cluster is announced, name → partition count. */
@@ -50,7 +50,8 @@ process.once('exit', () => {
  * The librdkafka mock cluster run as a child process (see mock-broker.c): a real
  * Kafka wire-protocol endpoint with group coordination and fault injection.
  */
-export class TestBroker {
+export class MockBroker {
+  readonly kind = 'mock' as const;
   private readonly replies: Array<(line: string) => void> = [];
   private queue: Promise<unknown> = Promise.resolve();
   private exited = false;
@@ -72,7 +73,7 @@ export class TestBroker {
     return this.child.pid ?? -1;
   }
 
-  static async start(options: TestBrokerOptions = {}): Promise<TestBroker> {
+  static async start(options: MockBrokerOptions = {}): Promise<MockBroker> {
     const args = ['--brokers', String(options.brokers ?? 3)];
     for (const [name, partitions] of Object.entries(options.topics ?? {})) {
       args.push('--topic', `${name}:${partitions}`);
@@ -105,7 +106,7 @@ export class TestBroker {
       throw error;
     });
     child.removeAllListeners('exit');
-    return new TestBroker(child, lines, bootstrap.split(','));
+    return new MockBroker(child, lines, bootstrap.split(','));
   }
 
   createTopic(name: string, partitions: number): Promise<void> {
