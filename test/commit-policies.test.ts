@@ -48,36 +48,42 @@ describe('commit policies and the dead-letter path (test broker)', () => {
   it('batch (sync): the previous batch end is committed when the next batch starts', async () => {
     kit = await KafkaTestKit.start({ topics: { bat: 1 } });
     const observed: Array<[number, number]> = [];
+    const sizes: number[] = [];
     @Injectable()
     class H {
       @KafkaBatchHandler('bat', { groupId: 'bat', commit: { mode: 'batch', sync: true } })
       async handle(records: KafkaRecord[], ctx: KafkaBatchContext) {
         observed.push([Number(ctx.firstOffset), await committedNow('bat', 'bat')]);
-        expect(records.length).toBeLessThanOrEqual(7);
+        sizes.push(records.length);
       }
     }
     await kit.produce('bat', numbered(40));
     await kit.startApp({ maxPollRecords: 7 }, [H]);
     await waitFor(async () => (await committedNow('bat', 'bat')) === 40, 30_000, 'all batches committed');
     expect(observed.length).toBeGreaterThan(1);
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(7);
     for (const [first, committed] of observed) expect(committed).toBe(first === 0 ? -1 : first);
   });
 
   it('manual: nothing is committed until ctx.commit(), then exactly through that record', async () => {
     kit = await KafkaTestKit.start({ topics: { man: 1 } });
-    let handled = 0;
+    // What the group had committed when each record started, read from the broker.
+    const committedAt: Array<[number, number]> = [];
     @Injectable()
     class H {
       @KafkaHandler('man', { groupId: 'man', commit: { mode: 'manual', sync: true } })
-      handle(_v: unknown, ctx: KafkaMessageContext) {
-        handled += 1;
+      async handle(_v: unknown, ctx: KafkaMessageContext) {
+        committedAt.push([Number(ctx.offset), await committedNow('man', 'man')]);
         if (ctx.offset === '4') ctx.commit();
       }
     }
     await kit.produce('man', numbered(10));
     await kit.startApp({}, [H]);
-    await waitFor(() => handled === 10, 30_000, '10 records');
-    await new Promise((r) => setTimeout(r, 500));
+    await waitFor(() => committedAt.length === 10, 30_000, '10 records');
+    // Offsets 0-4 ran with nothing committed; from 5 on, the commit through offset 4 (next: 5).
+    expect(committedAt).toEqual(Array.from({ length: 10 }, (_, offset) => [offset, offset <= 4 ? -1 : 5]));
+    await new Promise((r) => setTimeout(r, 1_000));
+    // Records 5-9 finished, yet nothing committed them: no commit without ctx.commit().
     expect(await committedNow('man', 'man')).toBe(5);
   });
 

@@ -36,7 +36,7 @@ for line in "kafka-4:4.1.1" "kafka-3.9:3.9.1"; do
   version=${line##*:}
   if ! ls "tools/kafka/lib/$version/kafka_2.13-$version.jar" >/dev/null 2>&1; then
     echo "setup: fetching Apache Kafka $version from Maven Central"
-    mvn -q -B -f tools/kafka/pom.xml -P "$profile" package
+    mvn -q -B -Dstyle.color=never -f tools/kafka/pom.xml -P "$profile" package
   fi
 done
 

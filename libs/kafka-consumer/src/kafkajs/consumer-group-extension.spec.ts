@@ -1,4 +1,13 @@
-import { carryGroupInstanceId, EXTENSION, installConsumerGroupExtension, withGroupInstanceId } from './consumer-group-extension';
+import { readFileSync } from 'fs';
+import { join } from 'path';
+import {
+  carryGroupInstanceId,
+  EXTENSION,
+  installConsumerGroupExtension,
+  isSupportedKafkajsVersion,
+  SUPPORTED_KAFKAJS,
+  withGroupInstanceId,
+} from './consumer-group-extension';
 
 /* eslint-disable @typescript-eslint/no-require-imports */
 const Broker = require('kafkajs/src/broker');
@@ -22,6 +31,14 @@ function capturingBroker(versions: Record<number, number>) {
 
 describe('consumer group extension', () => {
   beforeAll(() => installConsumerGroupExtension());
+
+  it('accepts at run time exactly the kafkajs versions the peer dependency declares', () => {
+    const manifest = JSON.parse(readFileSync(join(__dirname, '..', '..', '..', '..', 'package.json'), 'utf8'));
+    expect(manifest.peerDependencies.kafkajs).toBe(SUPPORTED_KAFKAJS.range);
+    // ~2.2.0 means >=2.2.0 <2.3.0, releases only.
+    for (const version of ['2.2.0', '2.2.4', '2.2.17']) expect([version, isSupportedKafkajsVersion(version)]).toEqual([version, true]);
+    for (const version of ['2.1.9', '2.3.0', '3.0.0', '2.2.5-beta.1', '12.2.0']) expect([version, isSupportedKafkajsVersion(version)]).toEqual([version, false]);
+  });
 
   it('is idempotent and leaves unextended calls alone', () => {
     expect(() => installConsumerGroupExtension()).not.toThrow();

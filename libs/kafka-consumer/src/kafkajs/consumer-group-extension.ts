@@ -97,6 +97,17 @@ export function withExtension(assigner: Assigner, extension: ConsumerGroupExtens
 }
 
 /**
+ * The kafkajs versions whose internals this extension wraps: the peer dependency range says the
+ * same (a spec compares them), so npm and the runtime check accept the same versions.
+ */
+export const SUPPORTED_KAFKAJS = { range: '~2.2.0', label: '2.2.x' } as const;
+
+/** True for the versions `SUPPORTED_KAFKAJS.range` admits (2.2.0 up to, not including, 2.3.0; no prereleases). */
+export function isSupportedKafkajsVersion(version: string): boolean {
+  return /^2\.2\.\d+$/.test(version);
+}
+
+/**
  * Wraps kafkajs's ConsumerGroup and Broker methods. Idempotent; throws a clear
  * error when the installed kafkajs is not the 2.x this was written against.
  */
@@ -104,8 +115,8 @@ export function installConsumerGroupExtension(): void {
   if (installed) return;
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const version: string = require('kafkajs/package.json').version;
-  if (!/^2\.2\./.test(version)) {
-    throw new Error(`nestjs-kafka-consumer supports kafkajs 2.2.x (rebalance hooks, static membership and standalone consumers wrap its ConsumerGroup); found kafkajs ${version}`);
+  if (!isSupportedKafkajsVersion(version)) {
+    throw new Error(`nestjs-kafka-consumer supports kafkajs ${SUPPORTED_KAFKAJS.label} (rebalance hooks, static membership and standalone consumers wrap its ConsumerGroup); found kafkajs ${version}`);
   }
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const ConsumerGroup = require('kafkajs/src/consumer/consumerGroup') as { prototype: KafkajsConsumerGroup };
