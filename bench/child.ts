@@ -177,6 +177,7 @@ async function runModule(meter: Meter): Promise<Stop> {
   const handlerFor = (groupId: string): Type => {
     const handlerOptions: KafkaHandlerOptions = {
       groupId,
+      name: `bench.${groupId}`,
       deserializer: 'buffer',
       fromBeginning: true,
       concurrency: config.concurrency,
