@@ -151,7 +151,9 @@ export class KafkaBroker {
       topic.replicationFactor = options.replicationFactor ?? Math.min(3, this.nodes.length);
     }
     if (options.config) topic.configEntries = Object.entries(options.config).map(([name, value]) => ({ name, value }));
-    await this.withAdmin((admin) => admin.createTopics({ topics: [topic], waitForLeaders: true, timeout: 30_000 }));
+    // kafkajs's own wait for leaders gives up on the UNKNOWN_TOPIC_OR_PARTITION a just-created
+    // topic can still answer with; poll the metadata here instead.
+    await this.withAdmin((admin) => admin.createTopics({ topics: [topic], waitForLeaders: false, timeout: 30_000 }));
     await this.waitForLeaders(name, partitions);
   }
 
