@@ -416,6 +416,12 @@ export class GroupRunner {
     try {
       while (!pool.admits(key)) {
         if (pool.idleWorkers > 0) {
+          // Items finish on a later microtask even when their handler is synchronous: let the
+          // ones submitted in this loop settle before judging their lanes blocked.
+          await new Promise<void>((resolve) => setImmediate(resolve));
+          if (pool.admits(key)) break;
+        }
+        if (pool.idleWorkers > 0) {
           this.pauseForBackpressure([key]);
           return false;
         }
