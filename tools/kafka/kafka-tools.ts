@@ -103,6 +103,19 @@ export class KafkaTools {
     return new VerifiableProducer(spawn('java', [...jvm, ...args], { stdio: ['ignore', 'pipe', 'pipe'] }));
   }
 
+  /**
+   * Kafka's own VerifiableConsumer (the Java consumer, classic group protocol) in `groupId`:
+   * every record it read (`--verbose`), what it owns now, and its events. Stop it with `stop()`.
+   */
+  verifiableConsumer(topic: string, groupId: string, options: { assignmentStrategy: string; resetPolicy?: 'earliest' | 'latest' }): VerifiableConsumer {
+    const args = [
+      '--bootstrap-server', this.bootstrap(), '--topic', topic, '--group-id', groupId,
+      '--assignment-strategy', options.assignmentStrategy, '--reset-policy', options.resetPolicy ?? 'earliest', '--verbose',
+    ];
+    const jvm = ['-Xmx256m', '-XX:+UseSerialGC', ...javaLoggingArgs(this.version), '-cp', this.classpath, 'org.apache.kafka.tools.VerifiableConsumer'];
+    return new VerifiableConsumer(spawn('java', [...jvm, ...args], { stdio: ['ignore', 'pipe', 'pipe'] }));
+  }
+
   /** Committed offset per partition of one topic, from the tool (-1 where none), like the kit's admin view. */
   async committed(groupId: string, topic: string): Promise<Record<number, number>> {
     const rows = (await this.groupOffsets(groupId)).filter((row) => row.topic === topic);
@@ -137,6 +150,45 @@ export class VerifiableProducer {
   async stop(): Promise<void> {
     if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGTERM');
     const timer = setTimeout(() => this.child.kill('SIGKILL'), 10_000);
+    await this.exited;
+    clearTimeout(timer);
+  }
+}
+
+export class VerifiableConsumer {
+  /** `partition/offset` of every record it consumed. */
+  readonly records: string[] = [];
+  /** The tail of its stderr (logs, a failure's stack). */
+  stderr = '';
+  /** Every assignment change, e.g. `assigned 0,1`. */
+  readonly events: string[] = [];
+  private readonly owned = new Set<number>();
+  readonly exited: Promise<number | null>;
+
+  constructor(private readonly child: ChildProcess) {
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      if (!line.startsWith('{')) return;
+      const event = JSON.parse(line) as { name?: string; partition?: number; offset?: number; partitions?: Array<{ partition: number }> };
+      if (event.name === 'record_data') this.records.push(`${event.partition}/${event.offset}`);
+      else if (event.name === 'partitions_assigned' || event.name === 'partitions_revoked') {
+        const partitions = (event.partitions ?? []).map((p) => p.partition).sort((a, b) => a - b);
+        const assigned = event.name === 'partitions_assigned';
+        for (const partition of partitions) (assigned ? this.owned.add(partition) : this.owned.delete(partition));
+        this.events.push(`${assigned ? 'assigned' : 'revoked'} ${partitions.join(',')}`);
+      }
+    });
+    child.stderr!.on('data', (chunk: Buffer) => (this.stderr = (this.stderr + chunk.toString()).slice(-20_000)));
+    this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+  }
+
+  /** Partitions it owns now. */
+  assignment(): number[] {
+    return [...this.owned].sort((a, b) => a - b);
+  }
+
+  async stop(): Promise<void> {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGTERM');
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), 15_000);
     await this.exited;
     clearTimeout(timer);
   }

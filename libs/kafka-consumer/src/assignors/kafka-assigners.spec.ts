@@ -39,10 +39,10 @@ async function run(assigner: Assigner, members: GroupMember[], leaderTopics = ['
 }
 
 describe('kafkajs assigners', () => {
-  it('use the protocol names range, roundrobin, sticky, cooperative-sticky', () => {
+  it("use Java's protocol names for range and roundrobin, names of their own for the module's sticky assignors", () => {
     const cluster = fakeCluster({});
     const factories = [RangeAssignor, RoundRobinAssignor, StickyAssignor, CooperativeStickyAssignor];
-    expect(factories.map((f) => create(f, cluster).name)).toEqual(['range', 'roundrobin', 'sticky', 'cooperative-sticky']);
+    expect(factories.map((f) => create(f, cluster).name)).toEqual(['range', 'roundrobin', 'nestjs-sticky', 'nestjs-cooperative-sticky']);
   });
 
   it('range: each member’s own subscription decides (example D)', async () => {
@@ -90,7 +90,7 @@ describe('kafkajs assigners', () => {
       state.update({ T: [3, 0] }, 5);
       const { name, metadata } = assigner.protocol({ topics: ['T'] });
       const decoded = AssignerProtocol.MemberMetadata.decode(metadata);
-      expect(name).toBe('sticky');
+      expect(name).toBe('nestjs-sticky');
       expect(decoded?.topics).toEqual(['T']);
       expect(decodeStickyUserData(decoded?.userData)).toEqual({ assignment: { T: [0, 3] }, generation: 5 });
     });

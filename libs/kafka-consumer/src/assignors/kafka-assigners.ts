@@ -12,6 +12,21 @@ import { decodeStickyUserData, encodeStickyUserData, StickyMemberState } from '.
 // fields (owned partitions, generation) that kafkajs cannot encode.
 const WIRE_VERSION = 0;
 
+/**
+ * Protocol names on the wire. `range` and `roundrobin` are Java's names with Java's meaning and
+ * encoding, so these members can share a group with Java consumers. The sticky assignors keep
+ * their state in a user-data format of their own and hand over in the module's two rounds, not
+ * Java's: under Java's names (`sticky`, `cooperative-sticky`) a mixed group would run two
+ * algorithms under one name, so they carry names of their own, and a Java member asking for
+ * Java's sticky assignors is refused by the coordinator (no common protocol) instead.
+ */
+export const PROTOCOL_NAMES = {
+  range: 'range',
+  roundrobin: 'roundrobin',
+  sticky: 'nestjs-sticky',
+  'cooperative-sticky': 'nestjs-cooperative-sticky',
+} as const;
+
 interface DecodedMember {
   memberId: string;
   topics: string[];
@@ -20,28 +35,28 @@ interface DecodedMember {
 
 type AssignerConfig = Parameters<PartitionAssigner>[0];
 
-export const RangeAssignor: PartitionAssigner = (config) => createAssigner('range', config, plain(rangeAssign));
+export const RangeAssignor: PartitionAssigner = (config) => createAssigner(PROTOCOL_NAMES.range, config, plain(rangeAssign));
 
 export const RoundRobinAssignor: PartitionAssigner = (config) =>
-  createAssigner('roundrobin', config, plain(roundRobinAssign));
+  createAssigner(PROTOCOL_NAMES.roundrobin, config, plain(roundRobinAssign));
 
 /**
  * Sticky assignor reporting `state.current` to the leader on every join. The runtime keeps `state`
  * up to date after each join (see StickyMemberState); one state per consumer, never shared.
  */
 export function createStickyAssignor(state: StickyMemberState = new StickyMemberState()): PartitionAssigner {
-  return (config) => stickyAssigner('sticky', config, state);
+  return (config) => stickyAssigner(PROTOCOL_NAMES.sticky, config, state, false);
 }
 
 /**
  * The sticky target reached in two rounds (§4.1.2): in the first, a partition moving away from a
  * live member that still claims it is assigned to nobody; the old owner revokes it and joins
  * again, and the second round gives it to its new owner. The module's runner does the revoking
- * and the second join; kafkajs itself still rejoins eagerly. Not wire-compatible with Java's
- * cooperative-sticky (which uses subscription v1+ owned partitions), so do not mix the two.
+ * and the second join; kafkajs itself still rejoins eagerly. Not Java's cooperative-sticky (which
+ * uses subscription v1+ owned partitions), hence its own protocol name (PROTOCOL_NAMES).
  */
 export function createCooperativeStickyAssignor(state: StickyMemberState = new StickyMemberState()): PartitionAssigner {
-  return (config) => stickyAssigner('cooperative-sticky', config, state);
+  return (config) => stickyAssigner(PROTOCOL_NAMES['cooperative-sticky'], config, state, true);
 }
 
 /** kafkajs-compatible without a hook: fresh state per consumer (sticky only via the leader's memory). */
@@ -53,7 +68,7 @@ function plain(assign: AssignFn) {
     assign(members.map(({ memberId, topics }) => ({ memberId, topics })), counts);
 }
 
-function stickyAssigner(name: string, config: AssignerConfig, state: StickyMemberState): Assigner {
+function stickyAssigner(name: string, config: AssignerConfig, state: StickyMemberState, cooperative: boolean): Assigner {
   // What this process last assigned as leader: a fallback for members that send no sticky data
   // (runtime not feeding its state), which keeps a stable leader sticky. Real claims outrank it.
   let lastAssigned: Assignment = {};
@@ -69,7 +84,7 @@ function stickyAssigner(name: string, config: AssignerConfig, state: StickyMembe
     // an assignment the member never received (its SyncGroup lost to a new join), and a member
     // that owns nothing revokes nothing, so it would never join the round that hands it over.
     const claims = subscriptions.filter((s) => s.generation !== undefined);
-    lastAssigned = name === 'cooperative-sticky' ? withholdMovingPartitions(claims, target) : target;
+    lastAssigned = cooperative ? withholdMovingPartitions(claims, target) : target;
     return lastAssigned;
   };
   const userData = () =>
