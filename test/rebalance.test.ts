@@ -2,8 +2,10 @@ import { Injectable } from '@nestjs/common';
 import type { TestingModule } from '@nestjs/testing';
 import {
   AssignmentStrategy,
+  KafkaBatchHandler,
   KafkaHandler,
   KafkaMessageContext,
+  KafkaRecord,
   OnPartitionsAssigned,
   OnPartitionsLost,
   OnPartitionsRevoked,
@@ -175,6 +177,38 @@ describe('rebalance hooks (Apache Kafka; the injected fault on the mock)', () =>
     // Record 3's commit was refused, so after the rejoin it is delivered again; nothing is lost.
     expect(seen.filter((n) => n === 3)).toHaveLength(2);
     await waitFor(async () => (await kit.committed('slow', 'slow'))[0] === 8, 10_000, 'committed to the end');
+  });
+
+  it('a batch handler interrupted by a rebalance between chunks runs the rest of that fetch on the partitions it keeps', async () => {
+    // One fetch holds more records than maxPollRecords; a second member joins between two chunks
+    // and the first keeps some partitions (cooperative-sticky). The records of the interrupted
+    // fetch not yet handed to the handler must run once kafkajs fetches them again.
+    kit = await KafkaTestKit.start({ topics: { chunks: 4 } });
+    const perPartition = 120;
+    for (let partition = 0; partition < 4; partition++) {
+      await kit.produce('chunks', Array.from({ length: perPartition }, (_, i) => ({ partition, value: String(i) })));
+    }
+    const handled: string[] = [];
+    const member = (chunkMs: number) => {
+      @Injectable()
+      class Chunks {
+        @KafkaBatchHandler('chunks', { groupId: 'chunks', deserializer: 'string' })
+        async handle(records: KafkaRecord<string>[]) {
+          await new Promise((resolve) => setTimeout(resolve, chunkMs));
+          for (const r of records) handled.push(`${r.partition}/${r.offset}`);
+        }
+      }
+      return Chunks;
+    };
+    await kit.startApp({ maxPollRecords: 10 }, [member(100)]);
+    await waitFor(() => handled.length >= 20, 30_000, 'the first member between chunks of its first fetch');
+    await kit.startApp({ maxPollRecords: 10 }, [member(0)]);
+    const ends = await kit.endOffsets('chunks');
+    await waitFor(() => new Set(handled).size === 4 * perPartition, 60_000, 'every record handled by one member or the other').catch((error) => {
+      const missing = Object.fromEntries([0, 1, 2, 3].map((p) => [p, perPartition - new Set(handled.filter((h) => h.startsWith(`${p}/`))).size]));
+      throw new Error(`${(error as Error).message}; unhandled per partition ${JSON.stringify(missing)}`);
+    });
+    await waitFor(async () => JSON.stringify(await kit.committed('chunks', 'chunks')) === JSON.stringify(ends), 15_000, 'committed to the end offsets');
   });
 
   it('a member that goes silent (SIGSTOP) is expired after the session timeout; the other takes its partitions; woken, it reports them lost and rejoins', async () => {

@@ -589,11 +589,19 @@ export class GroupRunner {
     const { batch, resolveOffset } = payload;
     const processor = this.processors.get(state.handler.name)!;
     const schedule = this.schedules.get(state.handler.name)!;
-    const fresh = batch.messages.filter((m) => state.tracker.begin(m.offset));
+    const { messages } = batch;
     const chunkSize = this.deps.group.settings.maxPollRecords;
-    for (let start = 0; start < fresh.length; start += chunkSize) {
+    let skipped = false;
+    for (let next = 0; next < messages.length; ) {
       if (this.batchInterrupted(payload, key, state)) return;
-      const chunk = fresh.slice(start, start + chunkSize);
+      // Records are begun only as they are handed to the handler: what an interruption (a
+      // rebalance that keeps this partition) leaves unhanded runs when kafkajs fetches it again.
+      const chunk: typeof messages = [];
+      for (; next < messages.length && chunk.length < chunkSize; next++) {
+        if (state.tracker.begin(messages[next].offset)) chunk.push(messages[next]);
+        else skipped = true; // finished before a re-fetch: not run twice
+      }
+      if (chunk.length === 0) break;
       this.recordStartedAt = Date.now();
       const outcome = await processor.processBatch(batch.topic, batch.partition, chunk).finally(() => (this.recordStartedAt = 0));
       if (outcome === 'aborted') return;
@@ -609,7 +617,7 @@ export class GroupRunner {
       }
       await this.heartbeat(payload);
     }
-    if (fresh.length < batch.messages.length) {
+    if (skipped) {
       resolveOffset(batch.lastOffset());
       await this.commitByPolicy(state.handler, [key]);
     }
