@@ -6,6 +6,7 @@ import { tmpdir } from 'os';
 import { join } from 'path';
 import { Admin, ITopicConfig, Kafka, logLevel } from 'kafkajs';
 import { javaLoggingArgs, KafkaTools } from './kafka-tools';
+import { stopProcess } from './stop-process';
 import { KAFKA_VERSIONS, kafkaClasspath, KafkaVersion, selectedKafkaVersion } from './kafka-versions';
 
 export interface KafkaBrokerOptions {
@@ -154,23 +155,20 @@ export class KafkaBroker {
     // kafkajs's own wait for leaders gives up on the UNKNOWN_TOPIC_OR_PARTITION a just-created
     // topic can still answer with; poll the metadata here instead.
     await this.withAdmin((admin) => admin.createTopics({ topics: [topic], waitForLeaders: false, timeout: 30_000 }));
-    await this.waitForLeaders(name, partitions);
+    await this.waitForServingLeaders(name, partitions);
   }
 
   /** Grows a topic to `count` partitions (CreatePartitions). */
   async createPartitions(topic: string, count: number): Promise<void> {
     await this.withAdmin((admin) => admin.createPartitions({ topicPartitions: [{ topic, count }], timeout: 30_000 }));
-    await this.waitForLeaders(topic, count);
+    await this.waitForServingLeaders(topic, count);
   }
 
   /** Sends `signal` to one node's JVM (default: SIGKILL, i.e. kill -9) and waits until it is gone. */
   async kill(nodeId = 1, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
     const node = this.node(nodeId);
-    const child = node.child;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    child.kill(signal);
-    await exited;
+    if (!node.child) return;
+    await stopProcess(node.child, 15_000, signal);
     node.child = undefined;
     this.resetAdmin();
   }
@@ -312,13 +310,19 @@ export class KafkaBroker {
     throw new Error(`Kafka ${this.version} did not serve clients within ${timeoutMs} ms: ${(last as Error)?.message}; log: ${this.logTail()}`);
   }
 
-  private async waitForLeaders(topic: string, partitions: number): Promise<void> {
+  private async waitForServingLeaders(topic: string, partitions: number): Promise<void> {
     const deadline = Date.now() + 30_000;
     for (;;) {
       const metadata = await this.withAdmin((admin) => admin.fetchTopicMetadata({ topics: [topic] })).catch(() => undefined);
       const led = metadata?.topics[0]?.partitions.filter((p) => p.leader >= 0).length ?? 0;
-      if (led >= partitions) return;
-      if (Date.now() > deadline) throw new Error(`topic ${topic}: ${led} of ${partitions} partitions have a leader after 30 s`);
+      // Named in the metadata is not yet served: a produce to a partition whose leader has not
+      // loaded it fails, and kafkajs's producer then re-sends the whole request (duplicates).
+      // Ready when every leader answers ListOffsets for its partitions.
+      if (led >= partitions) {
+        const offsets = await this.withAdmin((admin) => admin.fetchTopicOffsets(topic)).catch(() => []);
+        if (offsets.length >= partitions) return;
+      }
+      if (Date.now() > deadline) throw new Error(`topic ${topic}: ${led} of ${partitions} partitions have a serving leader after 30 s`);
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }
@@ -341,13 +345,7 @@ export class KafkaBroker {
   }
 
   private async terminate(node: KafkaNode): Promise<void> {
-    const child = node.child;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-    await exited;
-    clearTimeout(timer);
+    if (node.child) await stopProcess(node.child, 15_000);
   }
 }
 

@@ -2,6 +2,7 @@ import { ChildProcess, execFile, spawn } from 'child_process';
 import { createInterface } from 'readline';
 import { join } from 'path';
 import { KAFKA_VERSIONS, KafkaVersion, kafkaToolsDir } from './kafka-versions';
+import { stopProcess } from './stop-process';
 
 export interface JavaRun {
   code: number | null;
@@ -147,11 +148,9 @@ export class VerifiableProducer {
     this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
   }
 
-  async stop(): Promise<void> {
-    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGTERM');
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), 10_000);
-    await this.exited;
-    clearTimeout(timer);
+  /** SIGTERM (it flushes and exits), SIGKILL after 10 s. */
+  stop(): Promise<void> {
+    return stopProcess(this.child, 10_000);
   }
 }
 
@@ -186,11 +185,9 @@ export class VerifiableConsumer {
     return [...this.owned].sort((a, b) => a - b);
   }
 
-  async stop(): Promise<void> {
-    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGTERM');
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), 15_000);
-    await this.exited;
-    clearTimeout(timer);
+  /** SIGTERM (it commits and leaves the group), SIGKILL after 15 s. */
+  stop(): Promise<void> {
+    return stopProcess(this.child, 15_000);
   }
 }
 
