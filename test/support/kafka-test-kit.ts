@@ -13,7 +13,8 @@ export const FAST_CONSUMER: Partial<KafkaConsumerModuleOptions> = {
   rebalanceTimeoutMs: 10_000,
   fetchMaxWaitMs: 100,
   topicRefreshIntervalMs: 500,
-  shutdownTimeoutMs: 10_000,
+  // Below rebalanceTimeoutMs: the drain bound of an eager rebalance (see resolve-options).
+  shutdownTimeoutMs: 8_000,
   autoOffsetReset: 'earliest',
 };
 

@@ -31,6 +31,20 @@ describe('resolveModuleOptions', () => {
     expect(error.message).toMatch(message);
   });
 
+  it('refuses an eager strategy whose drain bound (shutdownTimeoutMs) reaches the rebalance timeout', () => {
+    const eager = configError(() => resolveModuleOptions({ ...base, assignmentStrategy: 'range', shutdownTimeoutMs: 60_000, rebalanceTimeoutMs: 60_000 }));
+    expect(eager.option).toBe('shutdownTimeoutMs');
+    expect(eager.message).toMatch(/shutdownTimeoutMs = 60000: must be below rebalanceTimeoutMs \(60000\) with assignmentStrategy "range"/);
+    // Per group: the group's own strategy and rebalance timeout count.
+    const group = configError(() =>
+      resolveModuleOptions({ ...base, shutdownTimeoutMs: 20_000, groups: { billing: { assignmentStrategy: 'sticky', rebalanceTimeoutMs: 15_000 } } }),
+    );
+    expect(group.message).toMatch(/must be below groups\.billing\.rebalanceTimeoutMs \(15000\) with assignmentStrategy "sticky"/);
+    // cooperative-sticky drains only revoked partitions after the join: no such bound.
+    expect(() => resolveModuleOptions({ ...base, shutdownTimeoutMs: 60_000, rebalanceTimeoutMs: 60_000 })).not.toThrow();
+    expect(() => resolveModuleOptions({ ...base, assignmentStrategy: 'range', shutdownTimeoutMs: 59_999, rebalanceTimeoutMs: 60_000 })).not.toThrow();
+  });
+
   it('rejects a heartbeat interval not below the session timeout, naming both', () => {
     const error = configError(() => resolveModuleOptions({ ...base, sessionTimeoutMs: 6000, heartbeatIntervalMs: 6000 }));
     expect(error.option).toBe('heartbeatIntervalMs');

@@ -141,8 +141,10 @@ export function resolveModuleOptions(options: KafkaConsumerModuleOptions): Resol
 
   const defaults = resolveSettings('', { ...CONSUMER_DEFAULTS }, options);
   const groups = options.groups ?? {};
+  const shutdownTimeoutMs = integerAtLeast('shutdownTimeoutMs', options.shutdownTimeoutMs ?? 30_000, 0);
+  checkEagerDrainBound(shutdownTimeoutMs, '', defaults);
   for (const [groupId, settings] of Object.entries(groups)) {
-    resolveSettings(`groups.${groupId}.`, defaults, settings ?? {});
+    checkEagerDrainBound(shutdownTimeoutMs, `groups.${groupId}.`, resolveSettings(`groups.${groupId}.`, defaults, settings ?? {}));
   }
 
   return {
@@ -155,7 +157,7 @@ export function resolveModuleOptions(options: KafkaConsumerModuleOptions): Resol
     sasl: options.sasl,
     groupId: options.groupId,
     topicRefreshIntervalMs: integerAtLeast('topicRefreshIntervalMs', options.topicRefreshIntervalMs ?? 30_000, 100),
-    shutdownTimeoutMs: integerAtLeast('shutdownTimeoutMs', options.shutdownTimeoutMs ?? 30_000, 0),
+    shutdownTimeoutMs,
     logLevel: options.logLevel,
     defaults,
     groups,
@@ -401,6 +403,24 @@ function resolveSettings(prefix: string, base: ResolvedConsumerSettings, setting
     throw new KafkaConsumerConfigError(prefix + 'fetchMinBytes', resolved.fetchMinBytes, `must not exceed fetchMaxBytes (${resolved.fetchMaxBytes})`);
   }
   return resolved;
+}
+
+/**
+ * With an eager strategy every member drains its in-flight work (for up to shutdownTimeoutMs)
+ * before it rejoins; the coordinator removes a member that has not rejoined within the
+ * rebalance timeout, so the drain bound must stay below it. (cooperative-sticky drains only the
+ * revoked partitions, after the join, while the group is stable.)
+ */
+function checkEagerDrainBound(shutdownTimeoutMs: number, prefix: string, settings: ResolvedConsumerSettings): void {
+  if (settings.assignmentStrategy === 'cooperative-sticky' || settings.standalone) return;
+  if (shutdownTimeoutMs >= settings.rebalanceTimeoutMs) {
+    throw new KafkaConsumerConfigError(
+      'shutdownTimeoutMs',
+      shutdownTimeoutMs,
+      `must be below ${prefix}rebalanceTimeoutMs (${settings.rebalanceTimeoutMs}) with assignmentStrategy "${settings.assignmentStrategy}": ` +
+        'an eager rebalance drains in-flight work for up to shutdownTimeoutMs before rejoining, and a member that has not rejoined within the rebalance timeout is removed from the group',
+    );
+  }
 }
 
 function resolveBrokers(brokers: unknown): string[] {
