@@ -1,5 +1,4 @@
 import { mkdtempSync, rmSync } from 'fs';
-import { createServer } from 'net';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { OrdersAppProcess } from '../apps/orders/demo/app-process';
@@ -9,6 +8,7 @@ import { PostgresOrdersStore } from '../apps/orders/src/database/postgres-orders
 import { SqliteOrdersStore } from '../apps/orders/src/database/sqlite-orders-store';
 import { expectedState } from '../apps/orders/src/events/orders-state';
 import type { HealthReport } from '../apps/orders/src/health/health.server';
+import { freePorts } from '../tools/kafka/kafka-broker';
 import { KafkaTestKit, waitFor } from './support/kafka-test-kit';
 import { PostgresTestDatabase } from './support/postgres-test-database';
 
@@ -158,13 +158,4 @@ describe('orders sample app (test broker, real processes)', () => {
   });
 });
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
+const freePort = async (): Promise<number> => (await freePorts(1))[0];

@@ -358,7 +358,7 @@ function clusterId(): string {
 }
 
 /** Ports the OS hands out as free now; the broker binds them a moment later. */
-async function freePorts(count: number): Promise<number[]> {
+export async function freePorts(count: number): Promise<number[]> {
   const servers = await Promise.all(
     Array.from({ length: count }, () => new Promise<ReturnType<typeof createServer>>((resolve, reject) => {
       const server = createServer();

@@ -50,11 +50,10 @@ export class KafkaTools {
     private readonly bootstrap: () => string,
   ) {}
 
-  /** Runs a main class on Kafka's classpath with a small, quick-starting JVM. */
+  /** Runs a main class on Kafka's classpath to its end, with a small, quick-starting JVM. */
   java(mainClass: string, args: string[], timeoutMs = 60_000): Promise<JavaRun> {
-    const jvm = ['-Xmx256m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', ...javaLoggingArgs(this.version), '-cp', this.classpath, mainClass];
     return new Promise((resolve) => {
-      execFile('java', [...jvm, ...args], { timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
+      execFile('java', ['-XX:TieredStopAtLevel=1', ...this.jvmArgs(mainClass), ...args], { timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
         const code = error ? (typeof (error as { code?: unknown }).code === 'number' ? (error as { code: number }).code : -1) : 0;
         resolve({ code, stdout, stderr });
       });
@@ -100,8 +99,7 @@ export class KafkaTools {
     // Keyed records spread over the partitions; without keys the sticky partitioner fills one at a time.
     if (options.repeatingKeys !== undefined) args.push('--repeating-keys', String(options.repeatingKeys));
     if (options.maxMessages !== undefined) args.push('--max-messages', String(options.maxMessages));
-    const jvm = ['-Xmx256m', '-XX:+UseSerialGC', ...javaLoggingArgs(this.version), '-cp', this.classpath, 'org.apache.kafka.tools.VerifiableProducer'];
-    return new VerifiableProducer(spawn('java', [...jvm, ...args], { stdio: ['ignore', 'pipe', 'pipe'] }));
+    return new VerifiableProducer(this.spawnTool('org.apache.kafka.tools.VerifiableProducer', args));
   }
 
   /**
@@ -113,14 +111,22 @@ export class KafkaTools {
       '--bootstrap-server', this.bootstrap(), '--topic', topic, '--group-id', groupId,
       '--assignment-strategy', options.assignmentStrategy, '--reset-policy', options.resetPolicy ?? 'earliest', '--verbose',
     ];
-    const jvm = ['-Xmx256m', '-XX:+UseSerialGC', ...javaLoggingArgs(this.version), '-cp', this.classpath, 'org.apache.kafka.tools.VerifiableConsumer'];
-    return new VerifiableConsumer(spawn('java', [...jvm, ...args], { stdio: ['ignore', 'pipe', 'pipe'] }));
+    return new VerifiableConsumer(this.spawnTool('org.apache.kafka.tools.VerifiableConsumer', args));
   }
 
   /** Committed offset per partition of one topic, from the tool (-1 where none), like the kit's admin view. */
   async committed(groupId: string, topic: string): Promise<Record<number, number>> {
     const rows = (await this.groupOffsets(groupId)).filter((row) => row.topic === topic);
     return Object.fromEntries(rows.map((row) => [row.partition, row.currentOffset ?? -1]));
+  }
+
+  /** A long-running tool (a producer or consumer) with its output piped back. */
+  private spawnTool(mainClass: string, args: string[]): ChildProcess {
+    return spawn('java', [...this.jvmArgs(mainClass), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  }
+
+  private jvmArgs(mainClass: string): string[] {
+    return ['-Xmx256m', '-XX:+UseSerialGC', ...javaLoggingArgs(this.version), '-cp', this.classpath, mainClass];
   }
 
   private async consumerGroups(args: string[]): Promise<Array<Record<string, string>>> {
