@@ -3,8 +3,13 @@ import { TestingModule } from '@nestjs/testing';
 import {
   KafkaConsumerFailure,
   KafkaHandler,
+  KafkaConsumerService,
   KafkaMessageContext,
   KafkaBatchHandler,
+  OnPartitionsAssigned,
+  OnPartitionsLost,
+  OnPartitionsRevoked,
+  TopicPartition,
   KafkaRecord,
   OnKafkaError,
 } from '../libs/kafka-consumer/src';
@@ -90,6 +95,76 @@ describe('KafkaConsumerModule core (test broker)', () => {
 
     expect(seen.topics()).toEqual(new Set(['metrics.cpu', 'metrics.mem', 'metrics.disk']));
     expect(seen.count).toBe(160);
+  });
+
+  it('picks up a new matching topic with a rejoin only: same members, no partition revoked or lost, no record twice, no committed offset moved back', async () => {
+    kit = await KafkaTestKit.start({ topics: { 'events.a': 4 } });
+    const seen = new Seen();
+    const hooks: string[] = [];
+    const members = ['a', 'b'].map((name) => {
+      @Injectable()
+      class Member {
+        @KafkaHandler(/^events\./, { groupId: 'events', commit: { mode: 'record' } })
+        async handle(_value: unknown, ctx: KafkaMessageContext): Promise<void> {
+          seen.add(ctx.topic, ctx.partition, ctx.offset);
+          await new Promise((resolve) => setTimeout(resolve, 1)); // keeps records in flight while the topic appears
+        }
+        @OnPartitionsAssigned()
+        assigned(partitions: TopicPartition[]) {
+          hooks.push(`${name} assigned ${partitions.map((p) => `${p.topic}[${p.partition}]`).join(' ')}`);
+        }
+        @OnPartitionsRevoked()
+        revoked(partitions: TopicPartition[]) {
+          hooks.push(`${name} revoked ${partitions.map((p) => `${p.topic}[${p.partition}]`).join(' ')}`);
+        }
+        @OnPartitionsLost()
+        lost(partitions: TopicPartition[]) {
+          hooks.push(`${name} lost ${partitions.map((p) => `${p.topic}[${p.partition}]`).join(' ')}`);
+        }
+      }
+      return Member;
+    });
+    await kit.produce('events.a', numbered(200));
+    const apps = [await kit.startApp({}, [members[0]])];
+    apps.push(await kit.startApp({}, [members[1]]));
+    const services = apps.map((app) => app.get(KafkaConsumerService));
+    await waitFor(() => services.every((s) => s.membership('events').assignment.length === 2), 30_000, 'the two members to split events.a');
+    await waitFor(() => seen.keys.size === 200, 30_000, 'the first 200 records');
+    const before = services.map((s) => s.membership('events'));
+    hooks.length = 0;
+
+    // Committed offsets sampled all along: none may ever move back.
+    const movedBack: string[] = [];
+    const last = new Map<string, number>();
+    let sampling = true;
+    const sampler = (async () => {
+      while (sampling) {
+        for (const topic of ['events.a', 'events.b']) {
+          const committed = await kit.committed('events', topic).catch(() => ({}) as Record<number, number>);
+          for (const [partition, offset] of Object.entries(committed)) {
+            const key = `${topic}[${partition}]`;
+            if (offset < (last.get(key) ?? -1)) movedBack.push(`${key}: ${last.get(key)} -> ${offset}`);
+            last.set(key, Math.max(offset, last.get(key) ?? -1));
+          }
+        }
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    })();
+    const producing = kit.produce('events.a', numbered(300, 'k', 200));
+    await kit.createTopic('events.b', 2);
+    await kit.produce('events.b', numbered(40));
+    await producing;
+    await waitFor(() => seen.keys.size === 540, 60_000, 'all 540 records, the new topic included');
+    await waitFor(async () => (await kit.committed('events', 'events.b'))[0] !== undefined, 30_000, 'commits on events.b');
+    sampling = false;
+    await sampler;
+
+    const after = services.map((s) => s.membership('events'));
+    expect(after.map((m) => m.memberId)).toEqual(before.map((m) => m.memberId));
+    expect(hooks.filter((h) => !/ assigned events\.b\[\d\]( events\.b\[\d\])*$/.test(h))).toEqual([]);
+    expect(after.flatMap((m) => m.assignment).filter((k) => k.startsWith('events.b')).length).toBe(2);
+    expect(movedBack).toEqual([]);
+    expect(seen.count).toBe(540);
   });
 
   it('stopped halfway and started again, processes every message and commits exactly what it processed', async () => {

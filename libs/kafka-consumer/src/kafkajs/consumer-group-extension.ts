@@ -47,6 +47,12 @@ export interface ConsumerGroupExtension {
    * (see fetch-budget.ts).
    */
   fetchBudget?: FetchSizes;
+  /**
+   * Topics to add to the subscription (topic → fromBeginning), filled by the module as they
+   * appear. While it holds any, the next heartbeat asks for a rejoin; the join takes them all,
+   * so the subscription grows with one JoinGroup of this member, no LeaveGroup and no restart.
+   */
+  pendingTopics?: Map<string, boolean>;
 }
 
 /** Internals of kafkajs's ConsumerGroup this module relies on. */
@@ -58,6 +64,7 @@ interface KafkajsConsumerGroup {
   groupId: string;
   topics: string[];
   topicsSubscribed: string[];
+  topicConfigurations: Record<string, { fromBeginning: boolean }>;
   subscriptionState: {
     assign(assignment: Array<{ topic: string; partitions: number[] }>): void;
     assigned(): Array<{ topic: string; partitions: number[] }>;
@@ -69,6 +76,7 @@ interface KafkajsConsumerGroup {
     findGroupCoordinator(args: { groupId: string }): Promise<unknown>;
     refreshMetadataIfNecessary(): Promise<void>;
     findTopicPartitionMetadata(topic: string): Array<{ partitionId: number; leader?: number | null }>;
+    addMultipleTargetTopics(topics: string[]): Promise<void>;
   };
   assigned(): Array<{ topic: string; partitions: number[] }>;
   joinAndSync(): Promise<void>;
@@ -141,6 +149,7 @@ export function installConsumerGroupExtension(): void {
     await extension.beforeJoin?.(!this.memberId);
     if (extension.groupInstanceId) carryGroupInstanceId(this, extension.groupInstanceId);
     for (;;) {
+      await growSubscription(this, extension.pendingTopics);
       await joinTolerantly(() => joinAndSync.call(this));
       const joined: JoinedGroup = {
         memberId: this.memberId ?? '',
@@ -148,7 +157,7 @@ export function installConsumerGroupExtension(): void {
         assignment: Object.fromEntries(this.assigned().map(({ topic, partitions }) => [topic, [...partitions]])),
       };
       const rejoin = await keepAlive(this, extension, () => extension.afterJoin?.(joined) ?? Promise.resolve(false));
-      if (!rejoin) return;
+      if (!rejoin && !extension.pendingTopics?.size) return;
     }
   };
 
@@ -156,6 +165,8 @@ export function installConsumerGroupExtension(): void {
     const extension = extensionOf(this);
     if (!extension) return heartbeat.call(this, args);
     if (extension.standalone) return Promise.resolve();
+    // kafkajs's runner answers a rebalance error by committing (our runner) and joining again.
+    if (extension.pendingTopics?.size) return Promise.reject(subscriptionChanged([...extension.pendingTopics.keys()]));
     return heartbeat.call(this, args);
   };
 
@@ -208,6 +219,27 @@ function fetchingBrokers(group: KafkajsConsumerGroup): number {
   }
   leaderCounts.set(group, { count, at: now });
   return count;
+}
+
+/**
+ * Adds the pending topics to what this member subscribes to, as kafkajs's own
+ * subscribe() would before a run: their metadata, their start position
+ * (fromBeginning), and the topic list the JoinGroup about to be sent carries.
+ */
+async function growSubscription(group: KafkajsConsumerGroup, pending: Map<string, boolean> | undefined): Promise<void> {
+  if (!pending?.size) return;
+  const added = [...pending];
+  await group.cluster.addMultipleTargetTopics(added.map(([topic]) => topic));
+  for (const [topic, fromBeginning] of added) {
+    group.topicConfigurations[topic] = { fromBeginning };
+    pending.delete(topic);
+  }
+  group.topicsSubscribed = [...new Set([...group.topicsSubscribed, ...added.map(([topic]) => topic)])];
+}
+
+/** The error kafkajs's runner takes for "join again" (it checks the type, as for Kafka's own code 27). */
+function subscriptionChanged(topics: string[]): Error {
+  return Object.assign(new Error(`subscription grew (${topics.join(', ')}); joining again`), { type: 'REBALANCE_IN_PROGRESS', retriable: true });
 }
 
 /**

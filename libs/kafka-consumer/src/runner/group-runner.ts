@@ -101,7 +101,8 @@ export class GroupRunner {
   private inFlight = 0;
   private idleWaiters: Array<() => void> = [];
   private stopping = false;
-  private restarting = false;
+  /** New topics for the running consumer (topic → fromBeginning); its next heartbeat rejoins with them. */
+  private readonly pendingTopics = new Map<string, boolean>();
   /** The last crash, until kafkajs has joined again after it (or for good, when it does not restart). */
   private crash: { message: string; restart: boolean } | undefined;
   private stopped: Promise<void> | undefined;
@@ -208,6 +209,7 @@ export class GroupRunner {
       afterJoin: (joined) => this.afterJoin(joined),
       standalone: this.standalone?.assignment,
       fetchBudget: group.settings,
+      pendingTopics: this.pendingTopics,
     };
     const consumer = kafka.consumer({
       ...toConsumerConfig(group.groupId, group.settings, options, this.stickyState, extension),
@@ -217,7 +219,7 @@ export class GroupRunner {
     this.consumer = consumer;
     consumer.on(consumer.events.CRASH, ({ payload }) => this.onCrash(payload.error, payload.restart));
     await consumer.connect();
-    await this.subscribe(topics, false);
+    await this.subscribe(topics);
     await consumer.run(this.runConfig());
 
     const needsRefresh = !this.standalone && (missing.length > 0 || group.handlers.some((h) => h.patterns.length > 0));
@@ -302,7 +304,7 @@ export class GroupRunner {
   private async onBatch(payload: EachBatchPayload): Promise<void> {
     this.sendCommit = payload.commitOffsetsIfNecessary;
     this.lastPayload = payload;
-    if (this.stopping || this.restarting) return;
+    if (this.stopping) return;
     const { batch } = payload;
     const key = topicPartitionKey(batch.topic, batch.partition);
     const state = this.owned.get(key);
@@ -480,9 +482,9 @@ export class GroupRunner {
    * as Kafka does for a stuck poll loop (§4.5.7).
    */
   private tick(): void {
-    // Heartbeats go on while shutdown or a re-subscription waits for running records.
+    // Heartbeats go on while shutdown waits for running records.
     this.keepAlive();
-    if (this.stopping || this.restarting) return;
+    if (this.stopping) return;
     for (const [name, pool] of this.pools) {
       const handler = this.handlersByName.get(name)!;
       if (handler.commit.mode !== 'auto') {
@@ -631,9 +633,9 @@ export class GroupRunner {
     }
   }
 
-  /** Stop the batch: shutdown, re-subscription, revocation, a seek (a new state), or kafkajs stopped. */
+  /** Stop the batch: shutdown, revocation, a seek (a new state), or kafkajs stopped. */
   private batchInterrupted(payload: EachBatchPayload, key: string, state: PartitionState): boolean {
-    return this.stopping || this.restarting || this.owned.get(key) !== state || !payload.isRunning();
+    return this.stopping || this.owned.get(key) !== state || !payload.isRunning();
   }
 
   /** The fetch loop should heartbeat now: its interval passed, or a commit learned the generation ended. */
@@ -736,7 +738,7 @@ export class GroupRunner {
    * valid (real Kafka accepts this; the mock refuses commits during a join).
    */
   private async beforeJoin(memberLost: boolean): Promise<void> {
-    if (this.stopping || this.restarting || this.owned.size === 0) return;
+    if (this.stopping || this.owned.size === 0) return;
     if (memberLost) {
       await this.losePartitions('the coordinator no longer knows this member (session expired or fenced)');
       return;
@@ -861,12 +863,13 @@ export class GroupRunner {
   }
 
   /**
-   * kafkajs fixes the subscription when the consumer runs, so following new
-   * topics means a rejoin with the wider subscription, as the Java consumer
-   * does on a metadata change: drain, commit, rejoin.
+   * Follows new topics as the Java consumer does on a metadata change: the
+   * running consumer joins again with the wider subscription (one JoinGroup of
+   * this member; no LeaveGroup, no restart). Retained partitions keep their
+   * trackers, pauses and positions; only the new partitions are assigned.
    */
   private async refreshTopics(): Promise<void> {
-    if (this.stopping || this.restarting || !this.consumer) return;
+    if (this.stopping || !this.consumer) return;
     let added: string[];
     try {
       const { topics } = await this.resolveTopics();
@@ -877,27 +880,18 @@ export class GroupRunner {
     }
     if (added.length === 0 || this.stopping) return;
     this.deps.logger.log?.(`group ${this.groupId}: subscribing to new topics ${added.join(', ')}`);
-    this.restarting = true;
-    try {
-      this.pauseAll(this.consumer);
-      await this.drain(this.deps.options.shutdownTimeoutMs);
-      await this.commitFinal();
-      await this.consumer.stop();
+    for (const topic of added) {
+      this.subscribed.add(topic);
       // Created after this group subscribed: every record in them is new to it.
-      await this.subscribe(added, true);
-      await this.consumer.run(this.runConfig());
-    } catch (error) {
-      this.deps.logger.error(`group ${this.groupId}: could not subscribe to ${added.join(', ')}: ${(error as Error).message}`);
-    } finally {
-      this.restarting = false;
+      this.pendingTopics.set(topic, true);
     }
   }
 
-  private async subscribe(topics: string[], createdLater: boolean): Promise<void> {
+  private async subscribe(topics: string[]): Promise<void> {
     const consumer = this.consumer!;
     const byStart = new Map<boolean, string[]>();
     for (const topic of topics) {
-      const fromBeginning = createdLater || this.startsFromBeginning(topic);
+      const fromBeginning = this.startsFromBeginning(topic);
       byStart.set(fromBeginning, [...(byStart.get(fromBeginning) ?? []), topic]);
     }
     for (const [fromBeginning, list] of byStart) {
