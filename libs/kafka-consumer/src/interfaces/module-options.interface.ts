@@ -41,8 +41,9 @@ export interface ConsumerSettings {
   /** max.poll.records: the most records one batch handler call receives (default 500). */
   maxPollRecords?: number;
   /**
-   * max.poll.interval.ms: a record that runs longer stops the heartbeats, so the
-   * group reassigns its partitions as Kafka would (default 300000).
+   * max.poll.interval.ms: a record that runs longer stops heartbeats and commits;
+   * a dynamic member leaves the group (its partitions move at once) and joins
+   * again when the record ends, as a Java consumer does (default 300000).
    */
   maxPollIntervalMs?: number;
   /** partition.assignment.strategy (§4.5.12, default `cooperative-sticky`). */

@@ -53,6 +53,13 @@ export interface ConsumerGroupExtension {
    * so the subscription grows with one JoinGroup of this member, no LeaveGroup and no restart.
    */
   pendingTopics?: Map<string, boolean>;
+  /**
+   * True while a record has run longer than max.poll.interval.ms. Like Java's
+   * consumer, a dynamic member then leaves the group (its partitions move at
+   * once) and joins again once the record ends; a static member sends no
+   * heartbeats meanwhile, so its session decides.
+   */
+  pollIntervalExceeded?(): boolean;
 }
 
 /** Internals of kafkajs's ConsumerGroup this module relies on. */
@@ -94,6 +101,8 @@ interface KafkajsBroker {
 const MEMBER_CALLS = ['joinGroup', 'syncGroup', 'heartbeat'] as const;
 const CARRIES_INSTANCE_ID = Symbol('nestjs-kafka-consumer:carries-group-instance-id');
 let installed = false;
+/** Groups whose member left because a record outran max.poll.interval.ms; they join again once it ends. */
+const leftForPollInterval = new WeakSet<KafkajsConsumerGroup>();
 
 export function extensionOf(group: KafkajsConsumerGroup): ConsumerGroupExtension | undefined {
   return group.assigners?.find((assigner) => assigner[EXTENSION])?.[EXTENSION];
@@ -146,6 +155,7 @@ export function installConsumerGroupExtension(): void {
     const extension = extensionOf(this);
     if (!extension) return joinAndSync.call(this);
     if (extension.standalone) return assignStandalone(this, extension);
+    leftForPollInterval.delete(this); // joining now, whatever led here
     await extension.beforeJoin?.(!this.memberId);
     if (extension.groupInstanceId) carryGroupInstanceId(this, extension.groupInstanceId);
     for (;;) {
@@ -161,12 +171,20 @@ export function installConsumerGroupExtension(): void {
     }
   };
 
-  ConsumerGroup.prototype.heartbeat = function (this: KafkajsConsumerGroup, args: { interval: number }): Promise<void> {
+  ConsumerGroup.prototype.heartbeat = async function (this: KafkajsConsumerGroup, args: { interval: number }): Promise<void> {
     const extension = extensionOf(this);
     if (!extension) return heartbeat.call(this, args);
-    if (extension.standalone) return Promise.resolve();
+    if (extension.standalone) return;
+    if (extension.pollIntervalExceeded?.()) {
+      if (!extension.groupInstanceId && this.memberId && !leftForPollInterval.has(this)) {
+        leftForPollInterval.add(this);
+        await leave.call(this).catch(() => (this.memberId = null)); // unreachable coordinator: the session ends it
+      }
+      return;
+    }
+    if (leftForPollInterval.has(this)) throw memberLeft(); // until the join: a timer's heartbeat swallows errors
     // kafkajs's runner answers a rebalance error by committing (our runner) and joining again.
-    if (extension.pendingTopics?.size) return Promise.reject(subscriptionChanged([...extension.pendingTopics.keys()]));
+    if (extension.pendingTopics?.size) throw subscriptionChanged([...extension.pendingTopics.keys()]);
     return heartbeat.call(this, args);
   };
 
@@ -235,6 +253,11 @@ async function growSubscription(group: KafkajsConsumerGroup, pending: Map<string
     pending.delete(topic);
   }
   group.topicsSubscribed = [...new Set([...group.topicsSubscribed, ...added.map(([topic]) => topic)])];
+}
+
+/** The error on which kafkajs's runner forgets its member id and joins as a new member. */
+function memberLeft(): Error {
+  return Object.assign(new Error('this member left the group when a record outran max.poll.interval.ms; joining again'), { type: 'UNKNOWN_MEMBER_ID' });
 }
 
 /** The error kafkajs's runner takes for "join again" (it checks the type, as for Kafka's own code 27). */

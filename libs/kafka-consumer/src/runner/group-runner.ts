@@ -85,9 +85,17 @@ export class GroupRunner {
   private tickTimer: NodeJS.Timeout | undefined;
   private lastPayload: EachBatchPayload | undefined;
   private lastKeepAliveHeartbeat = 0;
-  private overdueReported = false;
-  /** When the record (or batch) the sequential loop is running started; 0 when none. */
-  private recordStartedAt = 0;
+  /** When the record (or batch) each partition's loop is running started, by partition key. */
+  private readonly runningSince = new Map<string, number>();
+  /** A record has run longer than maxPollIntervalMs: no heartbeats, no commits, no new records. */
+  private stalled = false;
+  /**
+   * Set when a stall begins; the member's partitions are no longer its own to commit. A static
+   * member takes them back when the stall ends (its session may still hold); a dynamic member
+   * left the group, so only its next join ends this.
+   */
+  private suspended = false;
+  private stallWaiters: Array<() => void> = [];
   /** The sequential loop asks kafkajs for a heartbeat (and hears of rebalances) at most this often. */
   private readonly loopHeartbeatEveryMs: number;
   private nextLoopHeartbeatAt = 0;
@@ -143,7 +151,7 @@ export class GroupRunner {
     }
     const commits = group.settings.standalone?.commitOffsets ?? true;
     this.committer = new OffsetCommitter({
-      partitions: () => (commits ? this.owned : NOTHING_TO_COMMIT),
+      partitions: () => (commits && !this.suspended ? this.owned : NOTHING_TO_COMMIT),
       send: (offsets) => this.send(offsets),
       retry: { attempts: 5, initialDelayMs: 200, maxDelayMs: 5_000 },
       isRetriable: isRetriableCommitError,
@@ -210,6 +218,7 @@ export class GroupRunner {
       standalone: this.standalone?.assignment,
       fetchBudget: group.settings,
       pendingTopics: this.pendingTopics,
+      pollIntervalExceeded: () => this.stalled,
     };
     const consumer = kafka.consumer({
       ...toConsumerConfig(group.groupId, group.settings, options, this.stickyState, extension),
@@ -256,6 +265,7 @@ export class GroupRunner {
       return;
     }
     this.pauseAll(consumer);
+    this.wakeStalled();
     // Queued records never started: they stay uncommitted and are delivered again later.
     for (const pool of this.pools.values()) pool.dropQueued();
     const drained = (await this.drain(options.shutdownTimeoutMs)) && (await withTimeout(this.poolsIdle(), options.shutdownTimeoutMs));
@@ -305,6 +315,12 @@ export class GroupRunner {
     this.sendCommit = payload.commitOffsetsIfNecessary;
     this.lastPayload = payload;
     if (this.stopping) return;
+    if (this.suspended) {
+      // As a Java poll loop stuck in one record: nothing else is fetched or handled until it ends.
+      // Then kafkajs's heartbeat after this batch joins again (see consumer-group-extension).
+      await this.untilStallEnds();
+      return;
+    }
     const { batch } = payload;
     const key = topicPartitionKey(batch.topic, batch.partition);
     const state = this.owned.get(key);
@@ -349,9 +365,9 @@ export class GroupRunner {
         let waited = false;
         if (typeof outcome !== 'string') {
           // The handler runs synchronously up to its first await: the clock starts here.
-          this.recordStartedAt = Date.now();
+          this.runningSince.set(key, Date.now());
           outcome = await outcome;
-          this.recordStartedAt = 0;
+          this.runningSince.delete(key);
           waited = true;
         }
         if (outcome === 'aborted') return;
@@ -368,7 +384,7 @@ export class GroupRunner {
         }
       }
     } finally {
-      this.recordStartedAt = 0;
+      this.runningSince.delete(key);
       if (resolved !== undefined) payload.resolveOffset(resolved);
     }
     if (schedule.batchFinished(false) || skipped) await this.commitByPolicy(state.handler, [key]);
@@ -495,27 +511,47 @@ export class GroupRunner {
     }
   }
 
+  /**
+   * Heartbeats while records run, each partition's clock on its own. Past
+   * maxPollIntervalMs the member stalls as a stuck Java poll loop would: it
+   * stops heartbeating and committing, a dynamic member leaves the group (its
+   * partitions move now, not at the session's end), and it joins again once
+   * the record ends.
+   */
   private keepAlive(): void {
-    let oldest = this.recordStartedAt || Infinity;
+    let oldest = Infinity;
+    for (const since of this.runningSince.values()) if (since < oldest) oldest = since;
     for (const record of this.runningPooled) if (record.startedAt < oldest) oldest = record.startedAt;
-    if (oldest === Infinity) {
-      this.overdueReported = false;
-      return;
-    }
     const now = Date.now();
-    const { heartbeatIntervalMs, maxPollIntervalMs } = this.deps.group.settings;
-    if (now - oldest > maxPollIntervalMs) {
-      if (!this.overdueReported) {
-        this.overdueReported = true;
-        this.deps.logger.error(
-          `group ${this.groupId}: a record has run longer than maxPollIntervalMs (${maxPollIntervalMs} ms); heartbeats stop so the group can reassign its partitions`,
-        );
-      }
+    const { heartbeatIntervalMs, maxPollIntervalMs, groupInstanceId } = this.deps.group.settings;
+    const stalled = now - oldest > maxPollIntervalMs;
+    if (stalled && !this.stalled) {
+      this.stalled = this.suspended = true;
+      this.deps.logger.error(
+        `group ${this.groupId}: a record has run longer than maxPollIntervalMs (${maxPollIntervalMs} ms); ` +
+          (groupInstanceId ? 'heartbeats and commits stop until it ends' : 'this member leaves the group and joins again when it ends'),
+      );
+      this.lastPayload?.heartbeat().catch(() => undefined); // the extension sends the LeaveGroup
       return;
     }
+    if (!stalled && this.stalled) {
+      this.stalled = false;
+      if (groupInstanceId) this.suspended = false;
+      this.wakeStalled();
+    }
+    if (oldest === Infinity || stalled) return;
     if (now - this.lastKeepAliveHeartbeat < heartbeatIntervalMs) return;
     this.lastKeepAliveHeartbeat = now;
     this.lastPayload?.heartbeat().catch(() => undefined); // a rebalance shows at the fetch loop's next heartbeat
+  }
+
+  private untilStallEnds(): Promise<void> {
+    if (!this.stalled || this.stopping) return Promise.resolve();
+    return new Promise((resolve) => this.stallWaiters.push(resolve));
+  }
+
+  private wakeStalled(): void {
+    for (const wake of this.stallWaiters.splice(0)) wake();
   }
 
   /** Records of one partition the pool holds at most: an equal part of its bound per owned partition. */
@@ -604,8 +640,8 @@ export class GroupRunner {
         else skipped = true; // finished before a re-fetch: not run twice
       }
       if (chunk.length === 0) break;
-      this.recordStartedAt = Date.now();
-      const outcome = await processor.processBatch(batch.topic, batch.partition, chunk).finally(() => (this.recordStartedAt = 0));
+      this.runningSince.set(key, Date.now());
+      const outcome = await processor.processBatch(batch.topic, batch.partition, chunk).finally(() => this.runningSince.delete(key));
       if (outcome === 'aborted') return;
       const acknowledged = outcome === 'acknowledged';
       let commitNow = false;
@@ -635,7 +671,7 @@ export class GroupRunner {
 
   /** Stop the batch: shutdown, revocation, a seek (a new state), or kafkajs stopped. */
   private batchInterrupted(payload: EachBatchPayload, key: string, state: PartitionState): boolean {
-    return this.stopping || this.owned.get(key) !== state || !payload.isRunning();
+    return this.stopping || this.suspended || this.owned.get(key) !== state || !payload.isRunning();
   }
 
   /** The fetch loop should heartbeat now: its interval passed, or a commit learned the generation ended. */
@@ -738,6 +774,7 @@ export class GroupRunner {
    * valid (real Kafka accepts this; the mock refuses commits during a join).
    */
   private async beforeJoin(memberLost: boolean): Promise<void> {
+    this.suspended = this.stalled; // joining again: what it owns from now on is its own
     if (this.stopping || this.owned.size === 0) return;
     if (memberLost) {
       await this.losePartitions('the coordinator no longer knows this member (session expired or fenced)');
