@@ -60,6 +60,8 @@ export interface ConsumerGroupExtension {
    * heartbeats meanwhile, so its session decides.
    */
   pollIntervalExceeded?(): boolean;
+  /** True once the module stops this consumer: a join then (kafkajs restarting after a crash) is refused. */
+  stopping?(): boolean;
 }
 
 /** Internals of kafkajs's ConsumerGroup this module relies on. */
@@ -154,6 +156,8 @@ export function installConsumerGroupExtension(): void {
   ConsumerGroup.prototype.joinAndSync = async function (this: KafkajsConsumerGroup): Promise<void> {
     const extension = extensionOf(this);
     if (!extension) return joinAndSync.call(this);
+    // Not retriable, so kafkajs does not restart a consumer the module is stopping.
+    if (extension.stopping?.()) throw Object.assign(new Error('the consumer is stopping; not joining'), { name: 'KafkaJSNonRetriableError', retriable: false });
     if (extension.standalone) return assignStandalone(this, extension);
     leftForPollInterval.delete(this); // joining now, whatever led here
     await extension.beforeJoin?.(!this.memberId);

@@ -219,17 +219,21 @@ export class GroupRunner {
       fetchBudget: group.settings,
       pendingTopics: this.pendingTopics,
       pollIntervalExceeded: () => this.stalled,
+      stopping: () => this.stopping,
     };
     const consumer = kafka.consumer({
       ...toConsumerConfig(group.groupId, group.settings, options, this.stickyState, extension),
       // A fenced static member must stop: restarting would fence the other one in turn.
-      retry: { restartOnFailure: async (error) => !isFencedError(error) },
+      // Nor does a consumer that is being stopped: nobody would stop the restarted one.
+      retry: { restartOnFailure: async (error) => !this.stopping && !isFencedError(error) },
     });
     this.consumer = consumer;
     consumer.on(consumer.events.CRASH, ({ payload }) => this.onCrash(payload.error, payload.restart));
     await consumer.connect();
+    if (this.stopping) return; // stop() came during the start: it disconnects what was connected
     await this.subscribe(topics);
     await consumer.run(this.runConfig());
+    if (this.stopping) return;
 
     const needsRefresh = !this.standalone && (missing.length > 0 || group.handlers.some((h) => h.patterns.length > 0));
     if (needsRefresh) {
@@ -237,9 +241,9 @@ export class GroupRunner {
     }
     const autoIntervals = group.handlers.filter((h) => h.commit.mode === 'auto' && h.commit.intervalMs > 0).map((h) => h.commit.intervalMs);
     const tickMs = this.pools.size > 0 ? POOL_TICK_MS : Math.max(POOL_TICK_MS, Math.floor(group.settings.heartbeatIntervalMs / 4));
-    this.tickTimer = setInterval(() => this.tick(), tickMs);
+    this.tickTimer = setInterval(() => this.onTimer('tick', () => this.tick()), tickMs);
     if (autoIntervals.length > 0) {
-      this.autoCommitTimer = setInterval(() => this.commitDueAuto(), Math.max(50, Math.min(...autoIntervals) / 4));
+      this.autoCommitTimer = setInterval(() => this.onTimer('auto commit', () => this.commitDueAuto()), Math.max(50, Math.min(...autoIntervals) / 4));
     }
     this.standalone?.start(consumer, (partitions) => this.adoptPartitions(partitions));
   }
@@ -588,7 +592,12 @@ export class GroupRunner {
     if (ready.length === 0) return;
     for (const key of ready) this.pausedForBackpressure.delete(key);
     const owned = ready.filter((key) => this.owned.has(key));
-    if (owned.length > 0 && !this.stopping) this.consumer.resume(toTopicPartitions(owned));
+    if (owned.length === 0 || this.stopping) return;
+    try {
+      this.consumer.resume(toTopicPartitions(owned));
+    } catch {
+      // kafkajs is tearing down or restarting its consumer (a crash): the pauses go with it.
+    }
   }
 
   private async poolsIdle(keys?: string[]): Promise<void> {
@@ -716,6 +725,15 @@ export class GroupRunner {
       () => undefined,
     );
     return handler.commit.sync ? commit : undefined;
+  }
+
+  /** A timer's work: an error is logged, never thrown (thrown from a timer, it would end the process). */
+  private onTimer(what: string, work: () => void): void {
+    try {
+      work();
+    } catch (error) {
+      this.deps.logger.error(`group ${this.groupId}: ${what} failed: ${(error as Error)?.message ?? error}`);
+    }
   }
 
   private commitDueAuto(): void {
@@ -860,7 +878,12 @@ export class GroupRunner {
   }
 
   private onCrash(error: Error, restart: boolean): void {
-    if (this.stopping) return;
+    if (this.stopping) {
+      // kafkajs decided to restart before the stop began; its timer is set right after this
+      // event, so disconnect once it is: that clears the timer before the restart runs.
+      if (restart) setImmediate(() => void this.consumer?.disconnect().catch(() => undefined));
+      return;
+    }
     // A restarted consumer rejoins and refetches from the committed offsets.
     void this.losePartitions(`the consumer crashed (${error?.message})`);
     const message = isFencedError(error)

@@ -75,11 +75,13 @@ export class KafkaConsumerOrchestrator implements OnModuleInit, OnApplicationBoo
           logger: this.logger,
         }),
     );
-    try {
-      await Promise.all(this.runners.map((runner) => runner.start()));
-    } catch (error) {
+    // Every start settles before anything stops: a runner stopped while it still starts could
+    // go on to join and run with nobody left to stop it.
+    const started = await Promise.allSettled(this.runners.map((runner) => runner.start()));
+    const failed = started.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+    if (failed) {
       await this.stop();
-      throw error;
+      throw failed.reason;
     }
     this.listenForSignals();
   }
