@@ -3,7 +3,7 @@ export { KafkaHandler, KafkaBatchHandler } from './decorators/kafka-handler.deco
 export { OnKafkaError } from './decorators/on-kafka-error.decorator';
 export type { KafkaErrorHookOptions } from './decorators/on-kafka-error.decorator';
 export { OnPartitionsAssigned, OnPartitionsRevoked, OnPartitionsLost } from './decorators/rebalance-hooks.decorator';
-export type { ConsumerGroupStatus, GroupMembership, RebalanceContext, RebalanceHookOptions, TopicPartition } from './interfaces/rebalance.interface';
+export type { ConsumerGroupStatus, DeadLetterStats, GroupMembership, RebalanceContext, RebalanceHookOptions, TopicPartition } from './interfaces/rebalance.interface';
 export { KafkaConsumerService } from './runner/kafka-consumer.service';
 export type { SeekPosition } from './runner/seek-position';
 export type { PartitionMetrics } from './runner/group-runner';

@@ -24,6 +24,11 @@ describe('HealthServer.report', () => {
       partitions: [{ topic: 'orders', partition: 0, queued: 2, running: 1, pausedForBackpressure: false, lag: 3 }],
     });
     expect(await healthWith({ state: 'restarting', error: 'broker gone' }).report()).toMatchObject({ status: 'ok', consumer: 'restarting' });
+    expect(await healthWith({ state: 'degraded', error: 'dead-letter topic orders.DLT cannot be written' }).report()).toMatchObject({
+      status: 'ok',
+      consumer: 'degraded',
+      warning: 'dead-letter topic orders.DLT cannot be written',
+    });
   });
 
   it('is an error, naming the cause, when the group failed for good or stopped', async () => {

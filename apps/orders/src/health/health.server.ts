@@ -11,8 +11,13 @@ import { ORDERS_APP_CONFIG, ORDERS_STORE } from '../orders.constants';
 export interface HealthReport {
   status: 'ok' | 'stopping' | 'error';
   groupId: string;
-  /** The consumer group's state (`restarting` is still ok: kafkajs rejoins by itself). */
+  /**
+   * The consumer group's state. `restarting` is still ok (kafkajs rejoins by itself), and so is
+   * `degraded` (a restart would not bring a dead-letter topic back; `warning` says what waits).
+   */
   consumer: ConsumerGroupStatus['state'];
+  /** Why the group is degraded, while it is. */
+  warning?: string;
   topic: string;
   /** Partitions this instance owns, as `topic partition`. */
   assignment: string[];
@@ -82,9 +87,10 @@ export class HealthServer implements OnApplicationBootstrap, OnApplicationShutdo
     if (consumer.state === 'failed' || consumer.state === 'stopped') {
       return { status: 'error', ...base, error: `consumer: ${consumer.state}${consumer.error ? ` (${consumer.error})` : ''}` };
     }
+    const warning = consumer.state === 'degraded' ? { warning: consumer.error } : {};
     try {
       await this.store.ping();
-      return { status: 'ok', ...base };
+      return { status: 'ok', ...base, ...warning };
     } catch (error) {
       return { status: 'error', ...base, error: `database: ${(error as Error).message}` };
     }

@@ -33,6 +33,12 @@ export function deadLetterHeaders(failure: KafkaConsumerFailure): IHeaders {
 
 const PUBLISH_BACKOFF = { initialDelayMs: 200, maxDelayMs: 10_000 };
 
+/** Hears how one record's dead-letter write goes (the group's outage bookkeeping). */
+export interface PublishObserver {
+  attemptFailed(error: unknown, attempt: number): void;
+  published(): void;
+}
+
 /**
  * Writes records that could not be handled to a dead-letter topic: original
  * key and value bytes, original headers plus the error headers above.
@@ -51,7 +57,7 @@ export class DeadLetterPublisher {
    * resolves false only when `signal` aborts (shutdown), leaving the record
    * uncommitted so it is delivered again.
    */
-  async publish(topic: string, failure: KafkaConsumerFailure, signal: AbortSignal): Promise<boolean> {
+  async publish(topic: string, failure: KafkaConsumerFailure, signal: AbortSignal, observer?: PublishObserver): Promise<boolean> {
     for (let attempt = 1; !signal.aborted; attempt++) {
       try {
         const producer = await this.connected();
@@ -59,9 +65,11 @@ export class DeadLetterPublisher {
           topic,
           messages: [{ key: failure.key ?? null, value: failure.value ?? null, headers: deadLetterHeaders(failure) }],
         });
+        observer?.published();
         return true;
       } catch (error) {
-        this.onError(`cannot publish ${failure.topic}[${failure.partition}]@${failure.offset} to dead-letter topic ${topic} (attempt ${attempt}): ${(error as Error).message}`);
+        if (observer) observer.attemptFailed(error, attempt);
+        else this.onError(`cannot publish ${failure.topic}[${failure.partition}]@${failure.offset} to dead-letter topic ${topic} (attempt ${attempt}): ${(error as Error).message}`);
         await sleep(backoffDelay(PUBLISH_BACKOFF, attempt), signal);
       }
     }

@@ -1,6 +1,10 @@
 import type { IHeaders } from 'kafkajs';
 
-export type KafkaFailureKind = 'deserialization' | 'handler' | 'commit' | 'consumer' | 'rebalance-hook';
+/**
+ * `dead-letter`: a dead-letter topic cannot be written; reported once per outage, with the
+ * first record that waits for it (its partition waits too, see ConsumerGroupStatus).
+ */
+export type KafkaFailureKind = 'deserialization' | 'handler' | 'commit' | 'consumer' | 'rebalance-hook' | 'dead-letter';
 
 /** Something the module could not do, with what is needed to find or replay it. */
 export interface KafkaConsumerFailure {
@@ -18,4 +22,6 @@ export interface KafkaConsumerFailure {
   headers?: IHeaders;
   /** How many times the handler ran. */
   attempts?: number;
+  /** For `dead-letter`: the topic that cannot be written. */
+  deadLetterTopic?: string;
 }

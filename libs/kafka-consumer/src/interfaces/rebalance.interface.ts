@@ -37,15 +37,31 @@ export interface GroupMembership {
   assignment: string[];
 }
 
+/** What a group's dead-letter writes amount to so far (see ConsumerGroupStatus.deadLetters). */
+export interface DeadLetterStats {
+  /** Records written to a dead-letter topic. */
+  published: number;
+  /** Write attempts that failed (each retry counts). */
+  failedAttempts: number;
+  /** Times a dead-letter topic went from writable to not writable. */
+  outages: number;
+  /** Records waiting now for their dead-letter write; their partitions' commits wait with them. */
+  waiting: number;
+}
+
 /**
  * Whether a group's consumer is consuming: `running`; `restarting` after a
  * crash kafkajs recovers from (it rejoins and refetches from the committed
  * offsets); `failed` after a crash it does not restart from (e.g. a fenced
- * static member), with the error; `stopped` once the application shut it down.
+ * static member), with the error; `degraded` while it consumes but a partition
+ * waits on something outside it (a dead-letter topic that cannot be written);
+ * `stopped` once the application shut it down.
  */
 export interface ConsumerGroupStatus {
   groupId: string;
-  state: 'running' | 'restarting' | 'failed' | 'stopped';
-  /** The crash, for `restarting` and `failed`. */
+  state: 'running' | 'degraded' | 'restarting' | 'failed' | 'stopped';
+  /** The crash, for `restarting` and `failed`; for `degraded`, what cannot be done and since when. */
   error?: string;
+  /** Dead-letter writes of this group, once any record took that path. */
+  deadLetters?: DeadLetterStats;
 }

@@ -6,6 +6,7 @@ import { StickyMemberState } from '../assignors/sticky-member-state';
 import { revokedPartitions } from '../assignors/cooperative';
 import type { BoundMethod, DiscoveredRebalanceHook } from '../discovery/kafka-handler.explorer';
 import { DeadLetterPublisher } from '../dispatch/dead-letter-publisher';
+import { DeadLetterOutages } from '../dispatch/dead-letter-outages';
 import { createThreadPool, ThreadPool } from '../dispatch/thread-pool';
 import { laneFor, WorkItem, WorkScheduler } from '../dispatch/work-scheduler';
 import { contextFields, ProcessOutcome, RecordProcessor } from '../dispatch/record-processor';
@@ -105,6 +106,7 @@ export class GroupRunner {
   private readonly committer: OffsetCommitter;
   private readonly abort = new AbortController();
   private readonly stickyState = new StickyMemberState();
+  private readonly deadLetterOutages = new DeadLetterOutages();
   private sendCommit: CommitSender | undefined;
   private inFlight = 0;
   private idleWaiters: Array<() => void> = [];
@@ -129,7 +131,7 @@ export class GroupRunner {
       groupId: group.groupId,
       signal,
       reportFailure,
-      publishDeadLetter: (topic: string, failure: KafkaConsumerFailure) => deadLetters.publish(topic, failure, signal),
+      publishDeadLetter: (topic: string, failure: KafkaConsumerFailure) => this.publishDeadLetter(deadLetters, topic, failure, signal),
       seek: (topic: string, partition: number, position: SeekPosition) => this.seek(topic, partition, position),
     };
     this.env = env;
@@ -171,9 +173,44 @@ export class GroupRunner {
   /** Whether this group consumes (see ConsumerGroupStatus). */
   status(): ConsumerGroupStatus {
     const { groupId, crash } = this;
-    if (this.stopped) return { groupId, state: 'stopped' };
-    if (crash) return { groupId, state: crash.restart ? 'restarting' : 'failed', error: crash.message };
-    return { groupId, state: 'running' };
+    const deadLetters = this.deadLetterOutages.stats();
+    const counts = deadLetters ? { deadLetters } : {};
+    if (this.stopped) return { groupId, state: 'stopped', ...counts };
+    if (crash) return { groupId, state: crash.restart ? 'restarting' : 'failed', error: crash.message, ...counts };
+    const outage = this.deadLetterOutages.current();
+    if (outage) {
+      const error = `dead-letter topic ${outage.topic} cannot be written since ${new Date(outage.since).toISOString()} (${outage.error}); ${deadLetters!.waiting} record(s) and their partitions wait for it`;
+      return { groupId, state: 'degraded', error, ...counts };
+    }
+    return { groupId, state: 'running', ...counts };
+  }
+
+  /**
+   * A record's dead-letter write, retried until it lands (nothing is lost). An
+   * outage is logged and reported once, when it begins, and logged again when
+   * the topic takes writes again; status() says degraded meanwhile.
+   */
+  private async publishDeadLetter(publisher: DeadLetterPublisher, topic: string, failure: KafkaConsumerFailure, signal: AbortSignal): Promise<boolean> {
+    const outages = this.deadLetterOutages;
+    outages.waiting();
+    try {
+      return await publisher.publish(topic, failure, signal, {
+        attemptFailed: (error) => {
+          const outage = outages.attemptFailed(topic, error, Date.now());
+          if (!outage) return;
+          this.deps.logger.error(
+            `group ${this.groupId}: cannot write to dead-letter topic ${topic} (${outage.error}); ${failure.topic}[${failure.partition}]@${failure.offset} and its partition wait, retrying`,
+          );
+          void this.deps.reportFailure({ ...failure, kind: 'dead-letter', error, deadLetterTopic: topic });
+        },
+        published: () => {
+          const ended = outages.published(topic);
+          if (ended) this.deps.logger.log?.(`group ${this.groupId}: dead-letter topic ${topic} takes writes again after ${Date.now() - ended.since} ms`);
+        },
+      });
+    } finally {
+      outages.settled();
+    }
   }
 
   /** This member's place in its group, as of the last join. */
