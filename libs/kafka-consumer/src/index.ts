@@ -18,7 +18,7 @@ export {
 export { StickyMemberState } from './assignors/sticky-member-state';
 export { KafkaConsumerConfigError } from './errors/kafka-consumer-config.error';
 export { DeserializationError } from './errors/deserialization.error';
-export { NonRetriableError, RetryLaterError } from './errors/handler-signals.error';
+export { HandlerTimeoutError, NonRetriableError, RetryLaterError } from './errors/handler-signals.error';
 export { DEAD_LETTER_HEADERS } from './dispatch/dead-letter-publisher';
 export { stringDeserializer, jsonDeserializer, bufferDeserializer } from './deserializers/builtin-deserializers';
 export type { Deserializer } from './interfaces/deserializer.interface';

@@ -1,7 +1,7 @@
 import type { IHeaders, KafkaMessage } from 'kafkajs';
 import type { BoundMethod } from '../discovery/kafka-handler.explorer';
 import { DeserializationError } from '../errors/deserialization.error';
-import { NonRetriableError, RetryLaterError } from '../errors/handler-signals.error';
+import { HandlerTimeoutError, NonRetriableError, RetryLaterError } from '../errors/handler-signals.error';
 import type { KafkaConsumerFailure } from '../interfaces/consumer-failure.interface';
 import type { KafkaBatchContext, KafkaMessageContext, KafkaRecord } from '../interfaces/message-context.interface';
 import type { ResolvedHandler } from '../options/resolve-options';
@@ -30,6 +30,8 @@ export interface ProcessingEnvironment {
  */
 abstract class PartitionContext {
   readonly groupId: string;
+  /** The current attempt's signal (set before each attempt). */
+  signal: AbortSignal;
   #env: ProcessingEnvironment;
   #acknowledged = false;
 
@@ -39,6 +41,7 @@ abstract class PartitionContext {
     readonly partition: number,
   ) {
     this.groupId = env.groupId;
+    this.signal = env.signal;
     this.#env = env;
   }
 
@@ -83,7 +86,7 @@ class BatchContext extends PartitionContext implements KafkaBatchContext {
 }
 
 /** The plain fields of a record handler's context (what `threads` hands to a worker thread). */
-export function contextFields(context: KafkaMessageContext): Omit<KafkaMessageContext, 'commit' | 'seek' | 'rawValue'> {
+export function contextFields(context: KafkaMessageContext): Omit<KafkaMessageContext, 'commit' | 'seek' | 'rawValue' | 'signal'> {
   const { groupId, topic, partition, offset, key, headers, timestamp } = context;
   return { groupId, topic, partition, offset, key, headers, timestamp };
 }
@@ -125,7 +128,7 @@ export class RecordProcessor {
     const context = new RecordContext(this.env, topic, partition, message.offset, key, headers, message.timestamp, rawValue);
     let result: unknown;
     try {
-      result = this.handler.source(value, context);
+      result = this.attempt(value, context);
     } catch (error) {
       return this.retry(value, context, error, this.recordGiveUp(topic, partition, message));
     }
@@ -164,11 +167,61 @@ export class RecordProcessor {
     };
     if (this.env.signal.aborted) return 'aborted';
     try {
-      await this.handler.source(records, context);
+      await this.attempt(records, context);
     } catch (error) {
       return this.retry(records, context, error, giveUp);
     }
     return context.acknowledged ? 'acknowledged' : 'done';
+  }
+
+  /**
+   * One call of the handler. Without handlerTimeoutMs: the call itself, with the
+   * shutdown signal (no allocation on the hot path). With it: an async result
+   * races a timer; past it the attempt fails with HandlerTimeoutError and the
+   * attempt's signal aborts. The call's own promise is left to settle unobserved.
+   */
+  private attempt(input: unknown, context: RecordContext | BatchContext): unknown {
+    const timeoutMs = this.handler.handlerTimeoutMs;
+    if (timeoutMs === undefined) return this.handler.source(input, context);
+    const shutdown = this.env.signal;
+    const controller = new AbortController();
+    const onShutdown = () => controller.abort(shutdown.reason);
+    shutdown.addEventListener('abort', onShutdown, { once: true });
+    context.signal = controller.signal;
+    let timer: NodeJS.Timeout | undefined;
+    const done = () => {
+      clearTimeout(timer);
+      shutdown.removeEventListener('abort', onShutdown);
+    };
+    let result: unknown;
+    try {
+      result = this.handler.source(input, context);
+    } catch (error) {
+      done();
+      throw error;
+    }
+    if (!isThenable(result)) {
+      done();
+      return result;
+    }
+    return new Promise((resolve, reject) => {
+      timer = setTimeout(() => {
+        const error = new HandlerTimeoutError(timeoutMs);
+        done();
+        controller.abort(error);
+        reject(error);
+      }, timeoutMs);
+      (result as PromiseLike<unknown>).then(
+        (value) => {
+          done();
+          resolve(value);
+        },
+        (error: unknown) => {
+          done();
+          reject(error);
+        },
+      );
+    });
   }
 
   /** The handler's key or value deserializer; a failure is a DeserializationError naming the part. */
@@ -200,7 +253,7 @@ export class RecordProcessor {
       await sleep(error instanceof RetryLaterError ? error.delayMs : backoffDelay(retry, attempt), this.env.signal);
       if (this.env.signal.aborted) return 'aborted';
       try {
-        await this.handler.source(input, context);
+        await this.attempt(input, context);
         return context.acknowledged ? 'acknowledged' : 'done';
       } catch (next) {
         error = next;

@@ -63,6 +63,14 @@ export interface KafkaHandlerOptions {
    */
   maxQueuedRecords?: number;
   /**
+   * Bound on one attempt of an async handler (default: none). Past it the
+   * attempt counts as failed with a HandlerTimeoutError (retried, then
+   * dead-lettered), `ctx.signal` is aborted, and the partition moves on. A
+   * handler that ignores the signal goes on running unobserved: its result is
+   * ignored. Must be below the group's `maxPollIntervalMs`.
+   */
+  handlerTimeoutMs?: number;
+  /**
    * CPU-bound work on worker threads: the function exported by `filename` (an
    * absolute path to compiled JavaScript) runs on a thread with `(value, meta)`
    * and the decorated method receives its result in place of the value, on the

@@ -19,6 +19,13 @@ export interface KafkaMessageContext<K = unknown> extends Omit<KafkaRecord<unkno
   /** The raw value bytes as fetched. */
   rawValue: Buffer | null;
   /**
+   * Aborted when this attempt passes the handler's `handlerTimeoutMs` (reason:
+   * a HandlerTimeoutError), or when shutdown stops waiting for running
+   * handlers. Pass it to what the handler awaits (fetch, database drivers,
+   * timers) so the work stops with it.
+   */
+  signal: AbortSignal;
+  /**
    * Manual commit mode: marks this record (and every finished record before it)
    * for commit; the commit is sent as soon as the handler returns.
    */
@@ -38,6 +45,8 @@ export interface KafkaBatchContext {
   partition: number;
   firstOffset: string;
   lastOffset: string;
+  /** As KafkaMessageContext.signal, for the batch. */
+  signal: AbortSignal;
   /** Manual commit mode: commit the whole batch as soon as the handler returns. */
   commit(): void;
   /** Moves this partition's fetch position, as KafkaMessageContext.seek. */

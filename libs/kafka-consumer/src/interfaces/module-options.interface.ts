@@ -103,6 +103,7 @@ export interface HandlerOverrides {
   ordering?: OrderingMode;
   concurrency?: number;
   maxQueuedRecords?: number;
+  handlerTimeoutMs?: number;
   retry?: RetryOptions;
 }
 

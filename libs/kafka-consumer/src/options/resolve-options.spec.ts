@@ -119,6 +119,17 @@ describe('resolveGroups', () => {
     expect(configError(() => groups({ handlers: { 'A.typo': { commit: 'batch' } } }, [handler('A.a', {})])).message).toMatch(/no handler is named "A.typo"/);
   });
 
+  it('takes handlerTimeoutMs from the decorator or app config, and refuses one that is not below maxPollIntervalMs', () => {
+    expect(groups({}, [handler('A.a', {})])[0].handlers[0].handlerTimeoutMs).toBeUndefined();
+    expect(groups({}, [handler('A.a', { handlerTimeoutMs: 500 })])[0].handlers[0].handlerTimeoutMs).toBe(500);
+    expect(groups({ handlers: { 'A.a': { handlerTimeoutMs: 800 } } }, [handler('A.a', { handlerTimeoutMs: 500 })])[0].handlers[0].handlerTimeoutMs).toBe(800);
+    const notInteger = configError(() => groups({}, [handler('A.a', { handlerTimeoutMs: 0.5 })]));
+    expect(notInteger.message).toMatch(/handler A\.a: handlerTimeoutMs = 0\.5: must be an integer ≥ 1/);
+    const tooLong = configError(() => groups({ groups: { g: { maxPollIntervalMs: 10_000 } } }, [handler('A.a', { handlerTimeoutMs: 10_000 })]));
+    expect(tooLong.option).toBe('handler A.a: handlerTimeoutMs');
+    expect(tooLong.message).toMatch(/must be below maxPollIntervalMs of group "g" \(10000\)/);
+  });
+
   it('requires a group id somewhere', () => {
     const error = configError(() => resolveGroups(resolveModuleOptions({ brokers: ['h:1'] }), [handler('A.a', {})]));
     expect(error.option).toBe('handler A.a: groupId');

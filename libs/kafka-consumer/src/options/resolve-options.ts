@@ -76,6 +76,8 @@ export interface ResolvedHandler<S = unknown> {
   concurrency: number;
   /** Worker pool: records fetched but not finished, at most (queued + running). */
   maxQueuedRecords: number;
+  /** Bound on one attempt of the handler, in ms; undefined: none. */
+  handlerTimeoutMs?: number;
   /** Run the CPU part on worker threads (validated when the pool starts). */
   threads?: { filename: string; size?: number; exportName?: string };
   retry: ResolvedRetry;
@@ -201,6 +203,15 @@ export function resolveGroups<S>(
     assertNoSharedTopics(groupId, groupHandlers);
     const settings = resolveSettings(`groups.${groupId}.`, module.defaults, module.groups[groupId] ?? {});
     if (settings.standalone) settings.standalone = resolveStandaloneTopics(`groups.${groupId}.standalone`, settings.standalone, groupHandlers);
+    for (const handler of groupHandlers) {
+      if (handler.handlerTimeoutMs !== undefined && handler.handlerTimeoutMs >= settings.maxPollIntervalMs) {
+        throw new KafkaConsumerConfigError(
+          `handler ${handler.name}: handlerTimeoutMs`,
+          handler.handlerTimeoutMs,
+          `must be below maxPollIntervalMs of group "${groupId}" (${settings.maxPollIntervalMs}): a record running that long makes the member leave the group before its timeout fires`,
+        );
+      }
+    }
     return { groupId, settings, handlers: groupHandlers };
   });
 }
@@ -266,6 +277,7 @@ function resolveHandler<S>(
     ordering,
     concurrency,
     maxQueuedRecords,
+    handlerTimeoutMs: optionalIntegerAtLeast(at('handlerTimeoutMs'), overrides.handlerTimeoutMs ?? metadata.handlerTimeoutMs, 1),
     threads: metadata.threads,
     retry: resolveRetry(at('retry'), { ...metadata.retry, ...overrides.retry }),
     deadLetter: resolveDeadLetter(at('deadLetter'), metadata.deadLetter),
@@ -450,4 +462,8 @@ function requireNonEmptyString(option: string, value: unknown): void {
   if (typeof value !== 'string' || value.trim() === '') {
     throw new KafkaConsumerConfigError(option, value, 'must be a non-empty string');
   }
+}
+
+function optionalIntegerAtLeast(option: string, value: unknown, min: number): number | undefined {
+  return value === undefined ? undefined : integerAtLeast(option, value, min);
 }

@@ -336,8 +336,9 @@ export class GroupRunner {
       const pool = await createThreadPool({ ...handler.threads, optionPath: `handler ${handler.name}: threads` });
       this.threadPools.push(pool);
       const method = handler.source;
+      // The attempt's signal reaches the thread: a timeout or shutdown ends the task there too.
       const source: BoundMethod = async (value: unknown, ctx: unknown) =>
-        method(await pool.run(value, contextFields(ctx as KafkaMessageContext)), ctx);
+        method(await pool.run(value, contextFields(ctx as KafkaMessageContext), { signal: (ctx as KafkaMessageContext).signal }), ctx);
       this.processors.set(handler.name, new RecordProcessor({ ...handler, source }, this.env));
     }
   }
