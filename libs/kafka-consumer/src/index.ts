@@ -6,7 +6,7 @@ export { OnPartitionsAssigned, OnPartitionsRevoked, OnPartitionsLost } from './d
 export type { ConsumerGroupStatus, DeadLetterStats, GroupMembership, RebalanceContext, RebalanceHookOptions, TopicPartition } from './interfaces/rebalance.interface';
 export { KafkaConsumerService } from './runner/kafka-consumer.service';
 export type { SeekPosition } from './runner/seek-position';
-export type { PartitionMetrics } from './runner/group-runner';
+export type { PartitionMetrics } from './interfaces/partition-metrics.interface';
 export {
   RangeAssignor,
   RoundRobinAssignor,
@@ -14,7 +14,7 @@ export {
   CooperativeStickyAssignor,
   createStickyAssignor,
   createCooperativeStickyAssignor,
-} from './assignors/kafka-assigners';
+} from './kafkajs/kafkajs-assigners';
 export { StickyMemberState } from './assignors/sticky-member-state';
 export { KafkaConsumerConfigError } from './errors/kafka-consumer-config.error';
 export { DeserializationError } from './errors/deserialization.error';

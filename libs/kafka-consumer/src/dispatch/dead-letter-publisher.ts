@@ -1,5 +1,5 @@
-import type { IHeaders, Kafka, Producer } from 'kafkajs';
 import type { KafkaConsumerFailure } from '../interfaces/consumer-failure.interface';
+import type { RecordHeaders } from '../interfaces/message-context.interface';
 import { backoffDelay, sleep } from '../utils/backoff';
 
 /** Headers added to a dead-lettered record, beside its original headers. */
@@ -15,7 +15,7 @@ export const DEAD_LETTER_HEADERS = {
   handler: 'dlt-handler',
 } as const;
 
-export function deadLetterHeaders(failure: KafkaConsumerFailure): IHeaders {
+export function deadLetterHeaders(failure: KafkaConsumerFailure): RecordHeaders {
   const error = failure.error as Error | undefined;
   return {
     ...failure.headers,
@@ -39,15 +39,19 @@ export interface PublishObserver {
   published(): void;
 }
 
+/** The engine's producer: writes one record and resolves once the broker has it (acks=all). */
+export interface RecordSender {
+  send(topic: string, record: { key: Buffer | null; value: Buffer | null; headers: RecordHeaders }): Promise<void>;
+  close(): Promise<void>;
+}
+
 /**
  * Writes records that could not be handled to a dead-letter topic: original
  * key and value bytes, original headers plus the error headers above.
  */
 export class DeadLetterPublisher {
-  private producer: Promise<Producer> | undefined;
-
   constructor(
-    private readonly kafka: Kafka,
+    private readonly sender: RecordSender,
     private readonly onError: (message: string) => void,
   ) {}
 
@@ -60,11 +64,7 @@ export class DeadLetterPublisher {
   async publish(topic: string, failure: KafkaConsumerFailure, signal: AbortSignal, observer?: PublishObserver): Promise<boolean> {
     for (let attempt = 1; !signal.aborted; attempt++) {
       try {
-        const producer = await this.connected();
-        await producer.send({
-          topic,
-          messages: [{ key: failure.key ?? null, value: failure.value ?? null, headers: deadLetterHeaders(failure) }],
-        });
+        await this.sender.send(topic, { key: failure.key ?? null, value: failure.value ?? null, headers: deadLetterHeaders(failure) });
         observer?.published();
         return true;
       } catch (error) {
@@ -76,18 +76,7 @@ export class DeadLetterPublisher {
     return false;
   }
 
-  async close(): Promise<void> {
-    const producer = this.producer;
-    this.producer = undefined;
-    if (producer) await (await producer.catch(() => undefined))?.disconnect().catch(() => undefined);
-  }
-
-  private connected(): Promise<Producer> {
-    if (!this.producer) {
-      const producer = this.kafka.producer();
-      this.producer = producer.connect().then(() => producer);
-      this.producer.catch(() => (this.producer = undefined));
-    }
-    return this.producer;
+  close(): Promise<void> {
+    return this.sender.close();
   }
 }

@@ -1,9 +1,9 @@
-import type { IHeaders, KafkaMessage } from 'kafkajs';
+import type { FetchedRecord } from '../engine/consumer-engine';
 import type { BoundMethod } from '../discovery/kafka-handler.explorer';
 import { DeserializationError } from '../errors/deserialization.error';
 import { HandlerTimeoutError, NonRetriableError, RetryLaterError } from '../errors/handler-signals.error';
 import type { KafkaConsumerFailure } from '../interfaces/consumer-failure.interface';
-import type { KafkaBatchContext, KafkaMessageContext, KafkaRecord } from '../interfaces/message-context.interface';
+import type { KafkaBatchContext, KafkaMessageContext, KafkaRecord, RecordHeaders } from '../interfaces/message-context.interface';
 import type { ResolvedHandler } from '../options/resolve-options';
 import type { SeekPosition } from '../runner/seek-position';
 import { backoffDelay, sleep } from '../utils/backoff';
@@ -65,7 +65,7 @@ class RecordContext extends PartitionContext implements KafkaMessageContext {
     partition: number,
     readonly offset: string,
     readonly key: unknown,
-    readonly headers: IHeaders,
+    readonly headers: RecordHeaders,
     readonly timestamp: string,
     readonly rawValue: Buffer | null,
   ) {
@@ -91,7 +91,7 @@ export function contextFields(context: KafkaMessageContext): Omit<KafkaMessageCo
   return { groupId, topic, partition, offset, key, headers, timestamp };
 }
 
-const EMPTY_HEADERS: IHeaders = Object.freeze({}) as IHeaders;
+const EMPTY_HEADERS: RecordHeaders = Object.freeze({}) as RecordHeaders;
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   return typeof (value as PromiseLike<unknown> | null)?.then === 'function';
@@ -112,7 +112,7 @@ export class RecordProcessor {
     private readonly env: ProcessingEnvironment,
   ) {}
 
-  processRecord(topic: string, partition: number, message: KafkaMessage): ProcessOutcome | Promise<ProcessOutcome> {
+  processRecord(topic: string, partition: number, message: FetchedRecord): ProcessOutcome | Promise<ProcessOutcome> {
     if (this.env.signal.aborted) return 'aborted';
     const headers = message.headers ?? EMPTY_HEADERS;
     const rawValue = message.value ?? null;
@@ -139,9 +139,9 @@ export class RecordProcessor {
     );
   }
 
-  async processBatch(topic: string, partition: number, messages: KafkaMessage[]): Promise<ProcessOutcome> {
+  async processBatch(topic: string, partition: number, messages: FetchedRecord[]): Promise<ProcessOutcome> {
     const records: KafkaRecord[] = [];
-    const sources: KafkaMessage[] = [];
+    const sources: FetchedRecord[] = [];
     for (const message of messages) {
       const headers = message.headers ?? EMPTY_HEADERS;
       let key: unknown;
@@ -225,7 +225,7 @@ export class RecordProcessor {
   }
 
   /** The handler's key or value deserializer; a failure is a DeserializationError naming the part. */
-  private deserialize(part: 'key' | 'value', bytes: Buffer | null, source: { topic: string; headers: IHeaders }): unknown {
+  private deserialize(part: 'key' | 'value', bytes: Buffer | null, source: { topic: string; headers: RecordHeaders }): unknown {
     const deserializer = part === 'key' ? this.handler.keyDeserializer : this.handler.valueDeserializer;
     try {
       return deserializer.deserialize(bytes, source);
@@ -235,7 +235,7 @@ export class RecordProcessor {
   }
 
   /** Built only once a record has failed: the hot path allocates no closure for it. */
-  private recordGiveUp(topic: string, partition: number, message: KafkaMessage) {
+  private recordGiveUp(topic: string, partition: number, message: FetchedRecord) {
     return (error: unknown, attempts: number) => this.giveUp('handler', error, topic, partition, message, attempts);
   }
 
@@ -267,7 +267,7 @@ export class RecordProcessor {
     error: unknown,
     topic: string,
     partition: number,
-    message: KafkaMessage,
+    message: FetchedRecord,
     attempts: number,
   ): Promise<ProcessOutcome> {
     const failure: KafkaConsumerFailure = {

@@ -1,4 +1,4 @@
-import type { IHeaders } from 'kafkajs';
+import type { RecordHeaders } from './message-context.interface';
 
 /**
  * `dead-letter`: a dead-letter topic cannot be written; reported once per outage, with the
@@ -19,7 +19,7 @@ export interface KafkaConsumerFailure {
   /** The original bytes, for record failures. */
   key?: Buffer | null;
   value?: Buffer | null;
-  headers?: IHeaders;
+  headers?: RecordHeaders;
   /** How many times the handler ran. */
   attempts?: number;
   /** For `dead-letter`: the topic that cannot be written. */

@@ -1,5 +1,9 @@
-import type { IHeaders } from 'kafkajs';
 import type { SeekPosition } from '../runner/seek-position';
+
+/** Record headers as fetched: a value is bytes, or several when a key repeats. */
+export interface RecordHeaders {
+  [key: string]: Buffer | string | (Buffer | string)[] | undefined;
+}
 
 /** One consumed record, deserialized. Offsets are strings: Kafka offsets are int64. */
 export interface KafkaRecord<V = unknown, K = unknown> {
@@ -8,7 +12,7 @@ export interface KafkaRecord<V = unknown, K = unknown> {
   offset: string;
   key: K;
   value: V;
-  headers: IHeaders;
+  headers: RecordHeaders;
   /** Record timestamp, milliseconds since the epoch, as Kafka sends it (a string). */
   timestamp: string;
 }

@@ -10,7 +10,7 @@ export type AutoOffsetReset = (typeof AUTO_OFFSET_RESET)[number];
 
 /**
  * Consumer settings, named after the Kafka consumer configuration (§4.5) and
- * mapped to kafkajs in one place (options/to-kafkajs-config.ts).
+ * mapped to kafkajs in one place (kafkajs/kafkajs-config.ts).
  */
 export interface ConsumerSettings {
   /** session.timeout.ms (default 30000). */

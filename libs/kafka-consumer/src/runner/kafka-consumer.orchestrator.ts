@@ -6,14 +6,14 @@ import {
   OnApplicationBootstrap,
   OnModuleInit,
 } from '@nestjs/common';
-import { Admin, Kafka, logLevel as KafkaLogLevel, LogEntry } from 'kafkajs';
 import { BoundMethod, DiscoveredErrorHook, DiscoveredRebalanceHook, KafkaHandlerExplorer } from '../discovery/kafka-handler.explorer';
 import type { KafkaConsumerFailure } from '../interfaces/consumer-failure.interface';
 import { KafkaConsumerConfigError } from '../errors/kafka-consumer-config.error';
 import { RESOLVED_MODULE_OPTIONS } from '../kafka-consumer.constants';
 import { ResolvedGroup, ResolvedModuleOptions, resolveGroups } from '../options/resolve-options';
-import { toKafkaConfig } from '../options/to-kafkajs-config';
 import { DeadLetterPublisher } from '../dispatch/dead-letter-publisher';
+import type { KafkaClient, KafkaClientFactory } from '../engine/kafka-client';
+import { createKafkajsClient } from '../kafkajs/kafkajs-client';
 import { GroupRunner } from './group-runner';
 
 const SIGNALS: NodeJS.Signals[] = ['SIGTERM', 'SIGINT'];
@@ -30,10 +30,12 @@ export class KafkaConsumerOrchestrator implements OnModuleInit, OnApplicationBoo
   private errorHooks: DiscoveredErrorHook[] = [];
   private rebalanceHooks: DiscoveredRebalanceHook[] = [];
   private runners: GroupRunner[] = [];
-  private admin: Admin | undefined;
+  private client: KafkaClient | undefined;
   private deadLetters: DeadLetterPublisher | undefined;
   private stopping: Promise<void> | undefined;
   private othersHandleSignals = false;
+  /** The Kafka client library behind every group (kafkajs today; see engine/). */
+  private readonly createClient: KafkaClientFactory<ResolvedModuleOptions> = createKafkajsClient;
 
   constructor(
     private readonly explorer: KafkaHandlerExplorer,
@@ -58,15 +60,16 @@ export class KafkaConsumerOrchestrator implements OnModuleInit, OnApplicationBoo
       this.logger.warn('no @KafkaHandler methods found; no consumer started');
       return;
     }
-    const kafka = new Kafka(toKafkaConfig(this.options, () => (entry) => this.logKafka(entry)));
-    this.admin = kafka.admin();
-    await this.admin.connect();
-    this.deadLetters = new DeadLetterPublisher(kafka, (message) => this.logger.error(message));
+    const client = this.createClient(this.options, this.logger);
+    this.client = client;
+    await client.connect();
+    this.deadLetters = new DeadLetterPublisher(client.deadLetters, (message) => this.logger.error(message));
     this.runners = this.groups.map(
       (group) =>
         new GroupRunner({
-          kafka,
-          admin: this.admin!,
+          createEngine: (setup) => client.createEngine(setup),
+          admin: client.admin,
+          errors: client.errors,
           group,
           options: this.options,
           reportFailure: (failure) => this.reportFailure(failure),
@@ -106,7 +109,7 @@ export class KafkaConsumerOrchestrator implements OnModuleInit, OnApplicationBoo
     this.stopping ??= (async () => {
       await Promise.all(this.runners.map((runner) => runner.stop()));
       await this.deadLetters?.close();
-      await this.admin?.disconnect().catch(() => undefined);
+      await this.client?.disconnect().catch(() => undefined);
     })();
     return this.stopping;
   }
@@ -145,16 +148,4 @@ export class KafkaConsumerOrchestrator implements OnModuleInit, OnApplicationBoo
     });
   };
 
-  private logKafka({ level, log }: LogEntry): void {
-    const { message, ...extra } = log;
-    const text = `${message} ${JSON.stringify(extra)}`;
-    // kafkajs logs every refused request as an error; a rebalance in progress is routine, and the
-    // module reports the commits it affects itself.
-    const routine = /rebalancing|rejoin is needed/i.test(String(extra.error ?? ''));
-    if (level === KafkaLogLevel.ERROR && !routine) this.logger.error(text);
-    else if (level === KafkaLogLevel.ERROR) this.logger.debug(text);
-    else if (level === KafkaLogLevel.WARN) this.logger.warn(text);
-    else if (level === KafkaLogLevel.INFO) this.logger.log(text);
-    else this.logger.debug(text);
-  }
 }

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { KafkaConsumerOrchestrator } from './kafka-consumer.orchestrator';
 import type { ConsumerGroupStatus, GroupMembership } from '../interfaces/rebalance.interface';
-import type { PartitionMetrics } from './group-runner';
+import type { PartitionMetrics } from '../interfaces/partition-metrics.interface';
 import type { SeekPosition } from './seek-position';
 
 /** Operations on running consumer groups, for application code (replay, recovery). */

@@ -1,11 +1,11 @@
-import type { Admin } from 'kafkajs';
+import type { ClusterAdmin } from '../engine/kafka-client';
 
 /** Where to seek: an offset, the log start or end, or the first record at or after a timestamp (ms). */
 export type SeekPosition = 'beginning' | 'end' | { offset: string | number | bigint } | { timestamp: number };
 
-export async function resolveSeekPosition(admin: Admin, topic: string, partition: number, position: SeekPosition): Promise<string> {
+export async function resolveSeekPosition(admin: ClusterAdmin, topic: string, partition: number, position: SeekPosition): Promise<string> {
   if (position === 'beginning' || position === 'end') {
-    const offsets = await admin.fetchTopicOffsets(topic);
+    const offsets = await admin.watermarks(topic);
     const entry = offsets.find((o) => o.partition === partition);
     if (!entry) throw new Error(`${topic} has no partition ${partition}`);
     return position === 'beginning' ? entry.low : entry.high;
@@ -16,7 +16,7 @@ export async function resolveSeekPosition(admin: Admin, topic: string, partition
     return offset;
   }
   if (!Number.isFinite(position.timestamp)) throw new Error(`seek timestamp must be milliseconds since the epoch, got ${position.timestamp}`);
-  const offsets = await admin.fetchTopicOffsetsByTimestamp(topic, position.timestamp);
+  const offsets = await admin.offsetsForTimes(topic, position.timestamp);
   const entry = offsets.find((o) => o.partition === partition);
   if (!entry) throw new Error(`${topic} has no partition ${partition}`);
   return entry.offset;

@@ -1,16 +1,17 @@
 import type { LoggerService } from '@nestjs/common';
-import type { Admin, Consumer } from 'kafkajs';
+import type { ClientErrors, ClusterAdmin } from '../engine/kafka-client';
+import type { ConsumerEngine } from '../engine/consumer-engine';
 import type { OffsetToCommit } from '../commit/offset-committer';
 import type { KafkaConsumerFailure } from '../interfaces/consumer-failure.interface';
 import type { TopicPartition } from '../interfaces/rebalance.interface';
 import { StandaloneAssignment } from '../kafkajs/standalone-assignment';
 import { topicPartitionKey } from '../offsets/topic-partition-key';
 import type { ResolvedStandalone } from '../options/resolve-standalone';
-import { isGenerationError } from './kafka-errors';
 import { partitionsToAdd, planStandalone, TopicMetadata } from './standalone-partitions';
 
 export interface StandaloneReaderDeps {
-  admin: Admin;
+  admin: ClusterAdmin;
+  errors: Pick<ClientErrors, 'isGeneration'>;
   groupId: string;
   settings: ResolvedStandalone;
   logger: LoggerService;
@@ -33,7 +34,7 @@ export class StandaloneReader {
   /** Discovery runs one at a time, in call order. */
   private discovery: Promise<unknown> = Promise.resolve();
   private pending = false;
-  private consumer: Consumer | undefined;
+  private consumer: Pick<ConsumerEngine, 'seek' | 'pause' | 'resume'> | undefined;
   private adopt: AdoptPartitions | undefined;
 
   private constructor(
@@ -69,7 +70,7 @@ export class StandaloneReader {
   }
 
   /** Once the consumer runs: periodic discovery, if configured. */
-  start(consumer: Consumer, adopt: AdoptPartitions): void {
+  start(consumer: Pick<ConsumerEngine, 'seek' | 'pause' | 'resume'>, adopt: AdoptPartitions): void {
     this.consumer = consumer;
     this.adopt = adopt;
     const interval = this.deps.settings.partitionDiscoveryIntervalMs;
@@ -98,7 +99,7 @@ export class StandaloneReader {
   onCommitFailure(error: unknown, offsets: OffsetToCommit[]): void {
     const { groupId, logger } = this.deps;
     const detail = offsets.map((o) => `${o.topic}[${o.partition}]@${o.offset}`).join(', ');
-    const hint = isGenerationError(error)
+    const hint = this.deps.errors.isGeneration(error)
       ? `; Kafka takes commits from a standalone consumer (generation -1) only while group "${groupId}" has no members: give it a groupId no group-managed consumer uses (the librdkafka mock also refuses once the group has ever had members)`
       : '';
     logger.error(`group ${groupId}: standalone commit of ${detail} failed: ${(error as Error)?.message ?? error}${hint}`);
@@ -134,13 +135,12 @@ export class StandaloneReader {
     if (deps.stopping()) return [];
     const keys = added.map((p) => topicPartitionKey(p.topic, p.partition));
     deps.logger.log?.(`group ${deps.groupId}: the standalone consumer takes added partitions ${keys.join(', ')}`);
-    for (const { topic, partition, offset } of starts) consumer.seek({ topic, partition, offset });
+    for (const { topic, partition, offset } of starts) consumer.seek(topic, partition, offset);
     // Held until the hooks have run: nothing of them is fetched before @OnPartitionsAssigned returns.
-    const byTopic = [...new Set(added.map((p) => p.topic))].map((topic) => ({ topic, partitions: added.filter((p) => p.topic === topic).map((p) => p.partition) }));
-    consumer.pause(byTopic);
+    consumer.pause(keys);
     assignment.add(added, deps.startsFromBeginning);
     await adopt(added);
-    if (!deps.stopping()) consumer.resume(byTopic);
+    if (!deps.stopping()) consumer.resume(keys);
     return keys;
   }
 
@@ -149,10 +149,10 @@ export class StandaloneReader {
     const { admin, groupId } = this.deps;
     const topics = [...new Set(partitions.map((p) => p.topic))];
     if (topics.length === 0) return [];
-    const committed = await admin.fetchOffsets({ groupId, topics });
+    const committed = await admin.committed(groupId, topics);
     const starts: Array<TopicPartition & { offset: string }> = [];
     for (const topic of topics) {
-      const low = new Map((await admin.fetchTopicOffsets(topic)).map((o) => [o.partition, o.low]));
+      const low = new Map((await admin.watermarks(topic)).map((o) => [o.partition, o.low]));
       const done = committed.find((c) => c.topic === topic)?.partitions ?? [];
       for (const { partition } of partitions.filter((p) => p.topic === topic)) {
         const offset = done.find((c) => c.partition === partition)?.offset;
@@ -165,11 +165,11 @@ export class StandaloneReader {
 }
 
 /** Partitions (with their leaders) of those of `topics` that exist. */
-async function topicMetadata(admin: Admin, topics: string[]): Promise<TopicMetadata> {
+async function topicMetadata(admin: ClusterAdmin, topics: string[]): Promise<TopicMetadata> {
   if (topics.length === 0) return new Map();
   const existing = new Set(await admin.listTopics());
   const present = topics.filter((topic) => existing.has(topic));
   if (present.length === 0) return new Map();
-  const { topics: listed } = await admin.fetchTopicMetadata({ topics: present });
-  return new Map(listed.map((t) => [t.name, t.partitions.map((p) => ({ partition: p.partitionId, leader: p.leader }))]));
+  const listed = await admin.partitions(present);
+  return new Map(listed.map((t) => [t.topic, t.partitions]));
 }

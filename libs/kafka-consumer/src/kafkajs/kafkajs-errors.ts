@@ -29,3 +29,10 @@ export function isFencedError(error: unknown): boolean {
   const e = error as KafkaLikeError | null;
   return e?.type === 'FENCED_INSTANCE_ID' || (e?.cause !== undefined && e.cause !== error && isFencedError(e.cause));
 }
+
+/** The classification above, as the core asks for it (engine/kafka-client.ts). */
+export const KAFKAJS_ERRORS = {
+  isGeneration: isGenerationError,
+  isRetriableCommit: isRetriableCommitError,
+  isFenced: isFencedError,
+} as const;

@@ -7,8 +7,8 @@ import {
   RangeAssignor,
   RoundRobinAssignor,
   StickyAssignor,
-} from './kafka-assigners';
-import { decodeStickyUserData, encodeStickyUserData, StickyMemberState } from './sticky-member-state';
+} from './kafkajs-assigners';
+import { decodeStickyUserData, encodeStickyUserData, StickyMemberState } from '../assignors/sticky-member-state';
 
 type Counts = Record<string, number>;
 

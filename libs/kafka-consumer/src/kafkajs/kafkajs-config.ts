@@ -1,9 +1,9 @@
 import { ConsumerConfig, KafkaConfig, logLevel, PartitionAssigner } from 'kafkajs';
-import { createCooperativeStickyAssignor, createStickyAssignor, RangeAssignor, RoundRobinAssignor } from '../assignors/kafka-assigners';
+import { createCooperativeStickyAssignor, createStickyAssignor, RangeAssignor, RoundRobinAssignor } from './kafkajs-assigners';
 import type { StickyMemberState } from '../assignors/sticky-member-state';
-import { ConsumerGroupExtension, withExtension } from '../kafkajs/consumer-group-extension';
+import { ConsumerGroupExtension, withExtension } from './consumer-group-extension';
 import type { AssignmentStrategy } from '../interfaces/module-options.interface';
-import type { ResolvedConsumerSettings, ResolvedModuleOptions } from './resolve-options';
+import type { ResolvedConsumerSettings, ResolvedModuleOptions } from '../options/resolve-options';
 
 /** Kafka configuration names → kafkajs client config. */
 export function toKafkaConfig(options: ResolvedModuleOptions, logCreator?: KafkaConfig['logCreator']): KafkaConfig {

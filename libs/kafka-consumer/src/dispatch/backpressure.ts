@@ -1,0 +1,61 @@
+/** Pausing and resuming fetches of partitions (`topic partition` keys); either may throw while the client is not running. */
+export interface PauseControl {
+  pause(keys: string[]): void;
+  resume(keys: string[]): void;
+}
+
+/**
+ * The partitions paused because the worker pool holds their share of records,
+ * kept in step with the client: a pause is recorded only once sent, and a
+ * partition given up or drained is resumed and forgotten. A resume the client
+ * refuses (it is tearing down after a crash) drops nothing but the pause, which
+ * goes with the client.
+ */
+export class Backpressure {
+  private readonly paused = new Set<string>();
+
+  constructor(private readonly control: PauseControl) {}
+
+  isPaused(key: string): boolean {
+    return this.paused.has(key);
+  }
+
+  get size(): number {
+    return this.paused.size;
+  }
+
+  /** Pauses those not paused yet. */
+  pause(keys: string[]): void {
+    const fresh = keys.filter((key) => !this.paused.has(key));
+    if (fresh.length === 0) return;
+    this.control.pause(fresh);
+    for (const key of fresh) this.paused.add(key);
+  }
+
+  /** Partitions this member gives up: forgotten, and resumed so they are not found paused if they come back. */
+  release(keys: string[]): void {
+    this.resumeSafely(keys.filter((key) => this.paused.delete(key)));
+  }
+
+  /**
+   * Forgets the paused partitions `ready` accepts and resumes those `stillOwned`
+   * accepts (unless `resume` is false: shutting down). Returns the resumed ones.
+   */
+  resumeWhere(ready: (key: string) => boolean, stillOwned: (key: string) => boolean, resume = true): string[] {
+    if (this.paused.size === 0) return [];
+    const drained = [...this.paused].filter(ready);
+    for (const key of drained) this.paused.delete(key);
+    const owned = resume ? drained.filter(stillOwned) : [];
+    this.resumeSafely(owned);
+    return owned;
+  }
+
+  private resumeSafely(keys: string[]): void {
+    if (keys.length === 0) return;
+    try {
+      this.control.resume(keys);
+    } catch {
+      // Not running (or restarting after a crash): nothing is paused any more.
+    }
+  }
+}
