@@ -50,26 +50,23 @@ export interface RecordSender {
  * key and value bytes, original headers plus the error headers above.
  */
 export class DeadLetterPublisher {
-  constructor(
-    private readonly sender: RecordSender,
-    private readonly onError: (message: string) => void,
-  ) {}
+  constructor(private readonly sender: RecordSender) {}
 
   /**
    * Publishes and resolves true once the broker has it. Keeps retrying while
    * the dead-letter topic is unreachable (moving on would lose the record);
    * resolves false only when `signal` aborts (shutdown), leaving the record
-   * uncommitted so it is delivered again.
+   * uncommitted so it is delivered again. `observer` hears every attempt (the
+   * group logs and reports an outage once, see DeadLetterPath).
    */
-  async publish(topic: string, failure: KafkaConsumerFailure, signal: AbortSignal, observer?: PublishObserver): Promise<boolean> {
+  async publish(topic: string, failure: KafkaConsumerFailure, signal: AbortSignal, observer: PublishObserver): Promise<boolean> {
     for (let attempt = 1; !signal.aborted; attempt++) {
       try {
         await this.sender.send(topic, { key: failure.key ?? null, value: failure.value ?? null, headers: deadLetterHeaders(failure) });
-        observer?.published();
+        observer.published();
         return true;
       } catch (error) {
-        if (observer) observer.attemptFailed(error, attempt);
-        else this.onError(`cannot publish ${failure.topic}[${failure.partition}]@${failure.offset} to dead-letter topic ${topic} (attempt ${attempt}): ${(error as Error).message}`);
+        observer.attemptFailed(error, attempt);
         await sleep(backoffDelay(PUBLISH_BACKOFF, attempt), signal);
       }
     }

@@ -31,11 +31,6 @@ export class PooledDispatcher {
     this.pool = runtime.pool;
   }
 
-  /** Handlers with `threads` get their processor once the thread pool started. */
-  useProcessor(processor: RecordProcessor): void {
-    this.runtime.processor = processor;
-  }
-
   async dispatch({ batch, loop, key, state }: BatchJob): Promise<void> {
     const { topic, partition, messages } = batch;
     const { handler, processor, pool } = this.runtime;

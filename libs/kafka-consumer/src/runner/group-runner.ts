@@ -76,7 +76,6 @@ export class GroupRunner {
   /** The sequential loop asks kafkajs for a heartbeat (and hears of rebalances) at most this often. */
   private readonly loopHeartbeatEveryMs: number;
   private nextLoopHeartbeatAt = 0;
-  private readonly handlersByName = new Map<string, Handler>();
   private readonly threadPools: ThreadPool[] = [];
   private readonly env: ConstructorParameters<typeof RecordProcessor>[1];
   private readonly commits: CommitCoordinator;
@@ -142,7 +141,6 @@ export class GroupRunner {
       },
     };
     for (const handler of group.handlers) {
-      this.handlersByName.set(handler.name, handler);
       const runtime: HandlerRuntime = { handler, processor: new RecordProcessor(handler, env), schedule: new CommitSchedule(handler.commit, Date.now()) };
       this.runtimes.set(handler.name, runtime);
       if (handler.concurrency > 1) {
@@ -152,8 +150,8 @@ export class GroupRunner {
           onError: (error) => deps.logger.error(`group ${group.groupId}: worker of ${handler.name} failed: ${(error as Error)?.message ?? error}`),
         });
         this.pools.set(handler.name, pool);
-        this.pooled.set(handler.name, new PooledDispatcher({ ...runtime, pool }, this.services, this.loopHeartbeatEveryMs));
-        runtime.pool = pool;
+        // The same runtime object: a processor replaced later (threads) reaches the dispatcher too.
+        this.pooled.set(handler.name, new PooledDispatcher(Object.assign(runtime, { pool }), this.services, this.loopHeartbeatEveryMs));
       }
     }
     this.hooks = new HookInvoker(deps.rebalanceHooks, group.groupId, deps.logger, reportFailure);
@@ -353,10 +351,7 @@ export class GroupRunner {
       // The attempt's signal reaches the thread: a timeout or shutdown ends the task there too.
       const source: BoundMethod = async (value: unknown, ctx: unknown) =>
         method(await pool.run(value, contextFields(ctx as KafkaMessageContext), { signal: (ctx as KafkaMessageContext).signal }), ctx);
-      // The pooled dispatcher holds its own copy of the runtime: both get the new processor.
-      const processor = new RecordProcessor({ ...handler, source }, this.env);
-      this.runtimes.get(handler.name)!.processor = processor;
-      this.pooled.get(handler.name)?.useProcessor(processor);
+      this.runtimes.get(handler.name)!.processor = new RecordProcessor({ ...handler, source }, this.env);
     }
   }
 
@@ -405,7 +400,7 @@ export class GroupRunner {
     this.liveness.check();
     if (this.stopping) return;
     for (const [name, pool] of this.pools) {
-      const handler = this.handlersByName.get(name)!;
+      const { handler } = this.runtimes.get(name)!;
       this.commits.commitFinishedWork(handler);
       this.resumeDrained(handler, pool);
     }

@@ -63,7 +63,7 @@ export class KafkaConsumerOrchestrator implements OnModuleInit, OnApplicationBoo
     const client = this.createClient(this.options, this.logger);
     this.client = client;
     await client.connect();
-    this.deadLetters = new DeadLetterPublisher(client.deadLetters, (message) => this.logger.error(message));
+    this.deadLetters = new DeadLetterPublisher(client.deadLetters);
     this.runners = this.groups.map(
       (group) =>
         new GroupRunner({
