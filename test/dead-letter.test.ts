@@ -8,9 +8,7 @@ import {
   NonRetriableError,
   OnKafkaError,
 } from '../libs/kafka-consumer/src';
-import { KafkaTestKit, waitFor } from './support/kafka-test-kit';
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+import { KafkaTestKit, sleep, waitFor } from './support/kafka-test-kit';
 
 describe('a dead-letter topic that cannot be written (Apache Kafka)', () => {
   let kit: KafkaTestKit;

@@ -9,9 +9,7 @@ import {
   OnPartitionsLost,
   TopicPartition,
 } from '../libs/kafka-consumer/src';
-import { KafkaTestKit, waitFor } from './support/kafka-test-kit';
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+import { KafkaTestKit, sleep, waitFor } from './support/kafka-test-kit';
 
 /** Resolves after `ms`, or rejects with the signal's reason once it aborts. */
 function sleepUnless(ms: number, signal: AbortSignal): Promise<void> {
@@ -145,19 +143,13 @@ describe('handlerTimeoutMs and maxPollIntervalMs with a worker pool (Apache Kafk
     }
     await kit.produce('long', values(40));
     await kit.startApp({ maxPollIntervalMs: 4_000, sessionTimeoutMs: 30_000, rebalanceTimeoutMs: 40_000 }, [Long]);
-    const admin = kit.kafka.admin();
-    await admin.connect();
     let emptyWhileRunning = false;
     let othersDoneBeforeLeave = 0;
-    try {
-      while (!slowEnded && !emptyWhileRunning) {
-        const [group] = (await admin.describeGroups(['long'])).groups;
-        if (group.state !== 'Empty' || group.members.length > 0) othersDoneBeforeLeave = handled.size;
-        if (group.members.length === 0 && group.state === 'Empty' && !slowEnded && othersDoneBeforeLeave > 0) emptyWhileRunning = true;
-        await sleep(200);
-      }
-    } finally {
-      await admin.disconnect();
+    while (!slowEnded && !emptyWhileRunning) {
+      const group = await kit.describeGroup('long');
+      if (group.state !== 'Empty' || group.members > 0) othersDoneBeforeLeave = handled.size;
+      if (group.members === 0 && group.state === 'Empty' && !slowEnded && othersDoneBeforeLeave > 0) emptyWhileRunning = true;
+      await sleep(200);
     }
     await waitFor(() => slowEnded, 20_000, 'the long record to end');
     await waitFor(async () => (await kit.committed('long', 'long'))[0] === 40, 60_000, 'commits at the end offset after the rejoin');

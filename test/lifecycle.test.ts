@@ -2,9 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { join } from 'path';
 import type { TestingModule } from '@nestjs/testing';
 import { KafkaConsumerService, KafkaHandler, KafkaMessageContext } from '../libs/kafka-consumer/src';
-import { KafkaTestKit, numbered, waitFor } from './support/kafka-test-kit';
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+import { KafkaTestKit, numbered, sleep, waitFor } from './support/kafka-test-kit';
 
 /* eslint-disable @typescript-eslint/no-require-imports */
 const Cluster = require('kafkajs/src/cluster') as { prototype: { disconnect(): Promise<void> } };
@@ -23,18 +21,6 @@ async function collectingUncaught(run: (uncaught: unknown[]) => Promise<void>): 
     for (const l of previous) process.on('uncaughtException', l);
   }
   return uncaught;
-}
-
-/** Members Kafka lists for a group now. */
-async function members(kit: KafkaTestKit, groupId: string): Promise<number> {
-  const admin = kit.kafka.admin();
-  await admin.connect();
-  try {
-    const [group] = (await admin.describeGroups([groupId])).groups;
-    return group.members.length;
-  } finally {
-    await admin.disconnect();
-  }
 }
 
 function recorder(topic: string, groupId: string, options: Record<string, unknown> = {}, gate?: () => Promise<void>) {
@@ -76,7 +62,7 @@ describe('lifecycle edges (Apache Kafka)', () => {
     await kit.produce('life', numbered(10, 'k', 10));
     const counts: number[] = [];
     for (let i = 0; i < 8; i++) {
-      counts.push(await members(kit, 'life-good'));
+      counts.push((await kit.describeGroup('life-good')).members);
       await sleep(1_000);
     }
     const handledAfterClose = good.handled.length;
@@ -136,7 +122,7 @@ describe('lifecycle edges (Apache Kafka)', () => {
     await kit.produce('restart', numbered(20));
     const counts: number[] = [];
     for (let i = 0; i < 10; i++) {
-      counts.push(await members(kit, 'restart'));
+      counts.push((await kit.describeGroup('restart')).members);
       await sleep(1_000);
     }
     expect(counts).toEqual(counts.map(() => 0));

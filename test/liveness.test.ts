@@ -8,9 +8,7 @@ import {
   OnPartitionsRevoked,
   TopicPartition,
 } from '../libs/kafka-consumer/src';
-import { KafkaTestKit, waitFor } from './support/kafka-test-kit';
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+import { KafkaTestKit, sleep, waitFor } from './support/kafka-test-kit';
 
 /** `count` records for one partition, each `{ n, stall? }`. */
 function records(partition: number, count: number, stall?: number): Message[] {
@@ -96,18 +94,12 @@ describe('liveness with partitionsConsumedConcurrently > 1 (Apache Kafka)', () =
         await sleep(500);
       }
     })();
-    const admin = kit.kafka.admin();
-    await admin.connect();
     let emptyWhileStuck = false;
-    try {
-      while (!seen.stallEnded) {
-        const [group] = (await admin.describeGroups(['stuck-group'])).groups;
-        if (group.members.length === 0 && !seen.stallEnded) emptyWhileStuck = true;
-        if (emptyWhileStuck) break;
-        await sleep(200);
-      }
-    } finally {
-      await admin.disconnect();
+    while (!seen.stallEnded) {
+      const group = await kit.describeGroup('stuck-group');
+      if (group.members === 0 && !seen.stallEnded) emptyWhileStuck = true;
+      if (emptyWhileStuck) break;
+      await sleep(200);
     }
     await producing;
     const handledDuringStall = seen.handled.filter((id) => id.startsWith('1:') && Number(id.slice(2)) >= 40).length;

@@ -122,6 +122,12 @@ export class KafkaTestKit {
     await this.broker.stop();
   }
 
+  /** A group's state and the number of members Kafka lists for it now. */
+  async describeGroup(groupId: string): Promise<{ state: string; members: number }> {
+    const [group] = (await (await this.adminClient()).describeGroups([groupId])).groups;
+    return { state: group.state, members: group.members.length };
+  }
+
   private async adminClient(): Promise<Admin> {
     if (!this.admin) {
       this.admin = this.kafka.admin();
@@ -130,6 +136,8 @@ export class KafkaTestKit {
     return this.admin;
   }
 }
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
