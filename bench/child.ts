@@ -218,7 +218,7 @@ async function runModule(meter: Meter): Promise<Stop> {
         maxPartitionFetchBytes: FETCH.maxBytesPerPartition,
         autoOffsetReset: 'earliest',
         shutdownTimeoutMs: 5_000,
-        logLevel: logLevel.ERROR,
+        logLevel: 'error',
       }),
     ],
     providers,

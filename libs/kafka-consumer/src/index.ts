@@ -5,7 +5,7 @@ export type { KafkaErrorHookOptions } from './decorators/on-kafka-error.decorato
 export { OnPartitionsAssigned, OnPartitionsRevoked, OnPartitionsLost } from './decorators/rebalance-hooks.decorator';
 export type { ConsumerGroupStatus, DeadLetterStats, GroupMembership, RebalanceContext, RebalanceHookOptions, TopicPartition } from './interfaces/rebalance.interface';
 export { KafkaConsumerService } from './runner/kafka-consumer.service';
-export type { SeekPosition } from './runner/seek-position';
+export type { SeekPosition } from './interfaces/seek-position.interface';
 export type { PartitionMetrics } from './interfaces/partition-metrics.interface';
 export {
   RangeAssignor,
@@ -14,7 +14,7 @@ export {
   CooperativeStickyAssignor,
   createStickyAssignor,
   createCooperativeStickyAssignor,
-} from './kafkajs/kafkajs-assigners';
+} from './engine/kafkajs/kafkajs-assigners';
 export { StickyMemberState } from './assignors/sticky-member-state';
 export { KafkaConsumerConfigError } from './errors/kafka-consumer-config.error';
 export { DeserializationError } from './errors/deserialization.error';
@@ -37,6 +37,8 @@ export type {
   HandlerOverrides,
   AutoOffsetReset,
   AssignmentStrategy,
+  KafkaLogLevel,
+  SaslOptions,
   StandaloneOptions,
   StandaloneTopic,
 } from './interfaces/module-options.interface';

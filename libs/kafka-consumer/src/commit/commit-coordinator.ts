@@ -1,6 +1,6 @@
 import type { LoggerService } from '@nestjs/common';
 import type { KafkaConsumerFailure } from '../interfaces/consumer-failure.interface';
-import type { ResolvedCommitPolicy } from '../options/resolve-options';
+import type { ResolvedCommitPolicy } from '../options/resolved-options';
 import type { CommitSchedule } from './commit-schedule';
 import { CommittablePartition, OffsetCommitter, OffsetToCommit } from './offset-committer';
 

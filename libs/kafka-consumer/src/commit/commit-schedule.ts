@@ -1,4 +1,4 @@
-import type { ResolvedCommitPolicy } from '../options/resolve-options';
+import type { ResolvedCommitPolicy } from '../options/resolved-options';
 
 /**
  * When a handler's commit policy asks for a commit (§4.6). Pure: the caller

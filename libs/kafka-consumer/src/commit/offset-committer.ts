@@ -1,4 +1,4 @@
-import type { ResolvedRetry } from '../options/resolve-options';
+import type { ResolvedRetry } from '../options/resolved-options';
 import type { PartitionOffsetTracker } from '../offsets/partition-offset-tracker';
 import { parseTopicPartitionKey } from '../offsets/topic-partition-key';
 import { backoffDelay, sleep } from '../utils/backoff';

@@ -2,11 +2,10 @@ import { Injectable } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
 import type { KafkaErrorHookOptions } from '../decorators/on-kafka-error.decorator';
 import type { RebalanceHookMetadata } from '../decorators/rebalance-hooks.decorator';
+import type { BoundMethod } from '../interfaces/bound-method.interface';
 import type { KafkaHandlerMetadata } from '../interfaces/handler-options.interface';
 import { KAFKA_ERROR_HOOK_METADATA, KAFKA_HANDLER_METADATA, KAFKA_REBALANCE_HOOK_METADATA } from '../kafka-consumer.constants';
 
-/** A decorated method bound to its provider instance. */
-export type BoundMethod = (...args: unknown[]) => unknown;
 
 export interface DiscoveredHandler {
   name: string;

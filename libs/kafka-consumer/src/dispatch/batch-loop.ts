@@ -1,8 +1,8 @@
 import type { FetchedRecord } from '../engine/consumer-engine';
 import type { CommitSchedule } from '../commit/commit-schedule';
-import type { BoundMethod } from '../discovery/kafka-handler.explorer';
-import type { ResolvedHandler } from '../options/resolve-options';
-import type { PartitionState } from './partition-state';
+import type { BoundMethod } from '../interfaces/bound-method.interface';
+import type { ResolvedHandler } from '../options/resolved-options';
+import type { PartitionState } from '../offsets/partition-state';
 import type { RecordProcessor } from './record-processor';
 import type { WorkScheduler } from './work-scheduler';
 

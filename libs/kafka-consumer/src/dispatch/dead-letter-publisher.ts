@@ -1,3 +1,4 @@
+import type { RecordSender } from '../engine/kafka-client';
 import type { KafkaConsumerFailure } from '../interfaces/consumer-failure.interface';
 import type { RecordHeaders } from '../interfaces/message-context.interface';
 import { backoffDelay, sleep } from '../utils/backoff';
@@ -37,12 +38,6 @@ const PUBLISH_BACKOFF = { initialDelayMs: 200, maxDelayMs: 10_000 };
 export interface PublishObserver {
   attemptFailed(error: unknown, attempt: number): void;
   published(): void;
-}
-
-/** The engine's producer: writes one record and resolves once the broker has it (acks=all). */
-export interface RecordSender {
-  send(topic: string, record: { key: Buffer | null; value: Buffer | null; headers: RecordHeaders }): Promise<void>;
-  close(): Promise<void>;
 }
 
 /**

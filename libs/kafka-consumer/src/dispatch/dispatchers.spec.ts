@@ -1,11 +1,12 @@
 import type { KafkaMessage } from 'kafkajs';
 import { CommitSchedule } from '../commit/commit-schedule';
-import type { BoundMethod } from '../discovery/kafka-handler.explorer';
-import { resolveGroups, resolveModuleOptions, ResolvedHandler } from '../options/resolve-options';
+import type { BoundMethod } from '../interfaces/bound-method.interface';
+import { resolveGroups, resolveModuleOptions } from '../options/resolve-options';
+import type { ResolvedHandler } from '../options/resolved-options';
 import type { KafkaHandlerMetadata } from '../interfaces/handler-options.interface';
 import { dispatchInChunks } from './batch-dispatcher';
 import type { BatchLoop, DispatchServices, FetchedBatch, HandlerRuntime } from './batch-loop';
-import { finishRecord, freshPartitionState } from './partition-state';
+import { finishRecord, freshPartitionState } from '../offsets/partition-state';
 import { PooledDispatcher, PooledServices } from './pooled-dispatcher';
 import { RecordProcessor } from './record-processor';
 import { dispatchSequentially } from './sequential-dispatcher';

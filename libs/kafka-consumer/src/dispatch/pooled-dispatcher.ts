@@ -1,6 +1,6 @@
 import type { FetchedRecord } from '../engine/consumer-engine';
 import type { BatchJob, BatchLoop, DispatchServices, HandlerRuntime } from './batch-loop';
-import type { PartitionState } from './partition-state';
+import type { PartitionState } from '../offsets/partition-state';
 import type { ProcessOutcome, RecordProcessor } from './record-processor';
 import { laneFor, WorkItem, WorkScheduler } from './work-scheduler';
 

@@ -1,11 +1,11 @@
 import type { FetchedRecord } from '../engine/consumer-engine';
-import type { BoundMethod } from '../discovery/kafka-handler.explorer';
+import type { BoundMethod } from '../interfaces/bound-method.interface';
 import { DeserializationError } from '../errors/deserialization.error';
 import { HandlerTimeoutError, NonRetriableError, RetryLaterError } from '../errors/handler-signals.error';
 import type { KafkaConsumerFailure } from '../interfaces/consumer-failure.interface';
 import type { KafkaBatchContext, KafkaMessageContext, KafkaRecord, RecordHeaders } from '../interfaces/message-context.interface';
-import type { ResolvedHandler } from '../options/resolve-options';
-import type { SeekPosition } from '../runner/seek-position';
+import type { ResolvedHandler } from '../options/resolved-options';
+import type { SeekPosition } from '../interfaces/seek-position.interface';
 import { backoffDelay, sleep } from '../utils/backoff';
 
 /** 'acknowledged': done, and a manual-commit handler called `ctx.commit()`. */

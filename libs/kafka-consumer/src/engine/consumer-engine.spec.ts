@@ -1,5 +1,5 @@
 import { KafkaConsumerConfigError } from '../errors/kafka-consumer-config.error';
-import { KAFKAJS_CAPABILITIES } from '../kafkajs/kafkajs-engine';
+import { KAFKAJS_CAPABILITIES } from './kafkajs/kafkajs-engine';
 import { checkEngineSupports, EngineCapabilities } from './consumer-engine';
 
 const none: EngineCapabilities = {

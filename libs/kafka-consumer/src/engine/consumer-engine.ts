@@ -1,8 +1,15 @@
 import { KafkaConsumerConfigError } from '../errors/kafka-consumer-config.error';
 import type { StickyMemberState } from '../assignors/sticky-member-state';
 import type { RecordHeaders } from '../interfaces/message-context.interface';
-import type { ResolvedConsumerSettings } from '../options/resolve-options';
-import type { JoinResult } from '../rebalance/rebalance-coordinator';
+import type { TopicPartition } from '../interfaces/rebalance.interface';
+import type { ResolvedConsumerSettings } from '../options/resolved-options';
+
+/** A join's outcome: this member's id, the generation, and its partitions by topic. */
+export interface JoinResult {
+  memberId: string;
+  generationId: number;
+  assignment: Record<string, number[]>;
+}
 
 /** One record as fetched: offsets are strings (int64), key and value the raw bytes. */
 export interface FetchedRecord {
@@ -92,6 +99,13 @@ export interface ConsumerEngine {
   seek(topic: string, partition: number, offset: string): void;
   /** Commits with the current generation, straight to the group coordinator. */
   commit(offsets: EngineOffset[]): Promise<void>;
+  /**
+   * Standalone consumer only: adds partitions to the running consumer in place
+   * (partitions it reads keep their positions). A partition starts where a
+   * seek before this call put it, else at its committed offset, else as
+   * `fromBeginning(topic)` says.
+   */
+  addPartitions(partitions: TopicPartition[], fromBeginning: (topic: string) => boolean): Promise<void>;
   /** A keep-alive heartbeat while user code runs; never throws (a rebalance shows at the fetch loop). */
   keepAlive(): void;
   disconnect(): Promise<void>;
@@ -117,8 +131,15 @@ export function checkEngineSupports(engine: Pick<ConsumerEngine, 'name' | 'capab
   }
 }
 
+/** A standalone consumer's partitions (§4.11): read without joining the group. */
+export interface StandaloneSetup {
+  partitions: Record<string, number[]>;
+  /** False: offsets are never committed, not even a reset position. */
+  commitOffsets: boolean;
+}
+
 /** What an engine is built from, per consumer group. */
-export interface EngineSetup<Standalone = unknown> {
+export interface EngineSetup {
   groupId: string;
   settings: ResolvedConsumerSettings;
   clientRack: string;
@@ -127,6 +148,6 @@ export interface EngineSetup<Standalone = unknown> {
   /** Topics to add to the running subscription (topic → fromBeginning); taken at the next join. */
   pendingTopics: Map<string, boolean>;
   /** Standalone consumer (§4.11): the partitions to read without joining. */
-  standalone?: Standalone;
+  standalone?: StandaloneSetup;
   listener: EngineListener;
 }

@@ -1,6 +1,12 @@
 import type { LoggerService } from '@nestjs/common';
-import type { RecordSender } from '../dispatch/dead-letter-publisher';
+import type { RecordHeaders } from '../interfaces/message-context.interface';
 import type { ConsumerEngine, EngineSetup } from './consumer-engine';
+
+/** The engine's producer: writes one record and resolves once the broker has it (acks=all). */
+export interface RecordSender {
+  send(topic: string, record: { key: Buffer | null; value: Buffer | null; headers: RecordHeaders }): Promise<void>;
+  close(): Promise<void>;
+}
 
 /** Low and high watermark of one partition. */
 export interface PartitionWatermarks {

@@ -3,14 +3,11 @@ import type { Deserializer } from './deserializer.interface';
 /** A topic name, a list of names, or a pattern that also matches topics created later. */
 export type TopicSubscription = string | string[] | RegExp;
 
-export const COMMIT_MODES = ['auto', 'record', 'batch', 'manual'] as const;
-export type CommitMode = (typeof COMMIT_MODES)[number];
+export type CommitMode = 'auto' | 'record' | 'batch' | 'manual';
 
-export const ORDERING_MODES = ['partition', 'key', 'unordered'] as const;
-export type OrderingMode = (typeof ORDERING_MODES)[number];
+export type OrderingMode = 'partition' | 'key' | 'unordered';
 
-export const BUILTIN_DESERIALIZERS = ['string', 'json', 'buffer'] as const;
-export type BuiltinDeserializer = (typeof BUILTIN_DESERIALIZERS)[number];
+export type BuiltinDeserializer = 'string' | 'json' | 'buffer';
 
 /**
  * When the module commits a handler's offsets (§4.6). Every mode commits only

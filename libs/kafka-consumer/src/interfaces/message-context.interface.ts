@@ -1,4 +1,4 @@
-import type { SeekPosition } from '../runner/seek-position';
+import type { SeekPosition } from '../interfaces/seek-position.interface';
 
 /** Record headers as fetched: a value is bytes, or several when a key repeats. */
 export interface RecordHeaders {

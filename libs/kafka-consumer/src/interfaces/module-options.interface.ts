@@ -1,16 +1,21 @@
-import type { logLevel, SASLOptions } from 'kafkajs';
 import type { ConnectionOptions } from 'tls';
 import type { CommitMode, CommitPolicyOptions, OrderingMode, RetryOptions } from './handler-options.interface';
 
-export const ASSIGNMENT_STRATEGIES = ['range', 'roundrobin', 'sticky', 'cooperative-sticky'] as const;
-export type AssignmentStrategy = (typeof ASSIGNMENT_STRATEGIES)[number];
+export type AssignmentStrategy = 'range' | 'roundrobin' | 'sticky' | 'cooperative-sticky';
 
-export const AUTO_OFFSET_RESET = ['earliest', 'latest'] as const;
-export type AutoOffsetReset = (typeof AUTO_OFFSET_RESET)[number];
+export type AutoOffsetReset = 'earliest' | 'latest';
+
+/** How much the Kafka client logs through the Nest logger. */
+export type KafkaLogLevel = 'nothing' | 'error' | 'warn' | 'info' | 'debug';
+
+/** SASL authentication: PLAIN or SCRAM with a user and password, or OAUTHBEARER with a token provider. */
+export type SaslOptions =
+  | { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string }
+  | { mechanism: 'oauthbearer'; oauthBearerProvider: () => Promise<{ value: string }> };
 
 /**
  * Consumer settings, named after the Kafka consumer configuration (§4.5) and
- * mapped to kafkajs in one place (kafkajs/kafkajs-config.ts).
+ * mapped to each client in its engine (engine/kafkajs/kafkajs-config.ts).
  */
 export interface ConsumerSettings {
   /** session.timeout.ms (default 30000). */
@@ -119,7 +124,8 @@ export interface KafkaConsumerModuleOptions extends Omit<ConsumerSettings, 'stan
   /** Connection timeout in ms (default 1000). */
   connectionTimeoutMs?: number;
   ssl?: boolean | ConnectionOptions;
-  sasl?: SASLOptions;
+  /** SASL authentication (use with `ssl` outside a trusted network). */
+  sasl?: SaslOptions;
   /** Default consumer group for handlers that name none. */
   groupId?: string;
   /** Per-group overrides of the consumer settings above, and per-group `standalone`. */
@@ -130,6 +136,6 @@ export interface KafkaConsumerModuleOptions extends Omit<ConsumerSettings, 'stan
   topicRefreshIntervalMs?: number;
   /** How long shutdown waits for running handlers before it commits and leaves (default 30000 ms). */
   shutdownTimeoutMs?: number;
-  /** kafkajs log level (default WARN). */
-  logLevel?: logLevel;
+  /** What the Kafka client logs (default `warn`). */
+  logLevel?: KafkaLogLevel;
 }

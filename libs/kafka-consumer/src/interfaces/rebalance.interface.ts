@@ -1,4 +1,4 @@
-import type { SeekPosition } from '../runner/seek-position';
+import type { SeekPosition } from '../interfaces/seek-position.interface';
 
 export interface TopicPartition {
   topic: string;

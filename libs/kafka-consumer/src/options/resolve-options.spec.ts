@@ -1,7 +1,8 @@
 import { KafkaConsumerConfigError } from '../errors/kafka-consumer-config.error';
 import type { KafkaHandlerMetadata } from '../interfaces/handler-options.interface';
 import type { KafkaConsumerModuleOptions } from '../interfaces/module-options.interface';
-import { resolveGroups, resolveModuleOptions, routeTopic } from './resolve-options';
+import { resolveGroups, resolveModuleOptions } from './resolve-options';
+import { routeTopic } from './route-topic';
 import { configError } from '../../../../test/support/config-error';
 
 const base: KafkaConsumerModuleOptions = { brokers: ['localhost:9092'], groupId: 'g' };
@@ -68,6 +69,29 @@ describe('resolveModuleOptions', () => {
     const error = configError(() => resolveModuleOptions({ ...base, [option]: value }));
     expect(error.option).toBe(option);
     expect(error.message).toMatch(message);
+  });
+});
+
+describe('client options', () => {
+  it('takes engine-neutral log levels and refuses others, naming the allowed ones', () => {
+    expect(resolveModuleOptions({ ...base, logLevel: 'debug' }).logLevel).toBe('debug');
+    const error = configError(() => resolveModuleOptions({ ...base, logLevel: 2 as unknown as 'warn' }));
+    expect(error.option).toBe('logLevel');
+    expect(error.message).toMatch(/nothing, error, warn, info, debug/);
+  });
+
+  it('checks SASL settings without printing the password', () => {
+    const scram = { mechanism: 'scram-sha-512', username: 'orders', password: 's3cret' } as const;
+    expect(resolveModuleOptions({ ...base, sasl: scram }).sasl).toEqual(scram);
+    const mechanism = configError(() => resolveModuleOptions({ ...base, sasl: { ...scram, mechanism: 'gssapi' as 'plain' } }));
+    expect([mechanism.option, mechanism.message]).toEqual(['sasl.mechanism', expect.stringMatching(/plain, scram-sha-256, scram-sha-512, oauthbearer/)]);
+    const user = configError(() => resolveModuleOptions({ ...base, sasl: { ...scram, username: '' } }));
+    expect(user.option).toBe('sasl.username');
+    const password = configError(() => resolveModuleOptions({ ...base, sasl: { ...scram, password: 7 as unknown as string } }));
+    expect(password.option).toBe('sasl.password');
+    expect(password.message).not.toMatch(/7/);
+    const oauth = configError(() => resolveModuleOptions({ ...base, sasl: { mechanism: 'oauthbearer' } as never }));
+    expect(oauth.option).toBe('sasl.oauthBearerProvider');
   });
 });
 

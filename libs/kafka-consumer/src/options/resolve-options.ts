@@ -1,131 +1,17 @@
-import { BUILTIN } from '../deserializers/builtin-deserializers';
 import { KafkaConsumerConfigError } from '../errors/kafka-consumer-config.error';
-import type { Deserializer } from '../interfaces/deserializer.interface';
-import {
-  BUILTIN_DESERIALIZERS,
-  COMMIT_MODES,
-  CommitMode,
-  CommitPolicyOptions,
-  KafkaHandlerMetadata,
-  ORDERING_MODES,
-  OrderingMode,
-} from '../interfaces/handler-options.interface';
-import {
-  ASSIGNMENT_STRATEGIES,
-  AUTO_OFFSET_RESET,
-  ConsumerSettings,
-  KafkaConsumerModuleOptions,
-} from '../interfaces/module-options.interface';
-import { integerAtLeast, TOPIC_NAME } from './option-rules';
-import { ResolvedStandalone, resolveStandalone, resolveStandaloneTopics } from './resolve-standalone';
+import type { KafkaHandlerMetadata } from '../interfaces/handler-options.interface';
+import type { ConsumerSettings, KafkaConsumerModuleOptions, SaslOptions } from '../interfaces/module-options.interface';
+import { integerAtLeast, oneOf, requireNonEmptyString } from './option-rules';
+import { LOG_LEVELS, SASL_MECHANISMS } from './option-values';
+import type { ResolvedGroup, ResolvedHandler, ResolvedModuleOptions } from './resolved-options';
+import { assertNoSharedTopics, resolveHandler } from './resolve-handler';
+import { checkEagerDrainBound, CONSUMER_DEFAULTS, resolveSettings } from './resolve-settings';
+import { resolveStandaloneTopics } from './resolve-standalone';
 
 /**
  * The one place that applies defaults and validates options. Pure: no Nest, no
- * kafkajs. Every error names the option, its value and the rule.
+ * Kafka client. Every error names the option, its value and the rule.
  */
-
-export type ResolvedConsumerSettings = Required<Omit<ConsumerSettings, 'groupInstanceId' | 'standalone'>> & {
-  groupInstanceId?: string;
-  /** Set for a standalone group (§4.11); its `assign` is complete once the group is resolved. */
-  standalone?: ResolvedStandalone;
-};
-
-export interface ResolvedCommitPolicy {
-  mode: CommitMode;
-  sync: boolean;
-  /** `auto` only; 0 elsewhere. */
-  intervalMs: number;
-  /** `auto` only; 0 = off. */
-  everyRecords: number;
-}
-
-export interface ResolvedRetry {
-  attempts: number;
-  initialDelayMs: number;
-  maxDelayMs: number;
-}
-
-export interface ResolvedModuleOptions {
-  brokers: string[];
-  clientId: string;
-  clientRack: string;
-  requestTimeoutMs: number;
-  connectionTimeoutMs: number;
-  ssl?: KafkaConsumerModuleOptions['ssl'];
-  sasl?: KafkaConsumerModuleOptions['sasl'];
-  groupId?: string;
-  topicRefreshIntervalMs: number;
-  shutdownTimeoutMs: number;
-  logLevel?: KafkaConsumerModuleOptions['logLevel'];
-  defaults: ResolvedConsumerSettings;
-  groups: Record<string, ConsumerSettings>;
-  handlers: NonNullable<KafkaConsumerModuleOptions['handlers']>;
-}
-
-export interface ResolvedHandler<S = unknown> {
-  name: string;
-  groupId: string;
-  topics: string[];
-  patterns: RegExp[];
-  batch: boolean;
-  fromBeginning?: boolean;
-  valueDeserializer: Deserializer<unknown>;
-  keyDeserializer: Deserializer<unknown>;
-  commit: ResolvedCommitPolicy;
-  ordering: OrderingMode;
-  concurrency: number;
-  /** Worker pool: records fetched but not finished, at most (queued + running). */
-  maxQueuedRecords: number;
-  /** Bound on one attempt of the handler, in ms; undefined: none. */
-  handlerTimeoutMs?: number;
-  /** Run the CPU part on worker threads (validated when the pool starts). */
-  threads?: { filename: string; size?: number; exportName?: string };
-  retry: ResolvedRetry;
-  /** false: report only; otherwise the dead-letter topic (undefined: `<topic>.DLT`). */
-  deadLetter: false | { topic?: string };
-  /** Whatever the caller attached (the bound method, for the runtime). */
-  source: S;
-}
-
-export interface ResolvedGroup<S = unknown> {
-  groupId: string;
-  settings: ResolvedConsumerSettings;
-  handlers: ResolvedHandler<S>[];
-}
-
-export const CONSUMER_DEFAULTS: ResolvedConsumerSettings = {
-  sessionTimeoutMs: 30_000,
-  heartbeatIntervalMs: 3_000,
-  rebalanceTimeoutMs: 60_000,
-  fetchMinBytes: 1,
-  fetchMaxBytes: 52_428_800,
-  fetchMaxWaitMs: 500,
-  maxPartitionFetchBytes: 1_048_576,
-  maxBufferedBytes: 2_097_152,
-  autoOffsetReset: 'latest',
-  assignmentStrategy: 'cooperative-sticky',
-  maxPollRecords: 500,
-  maxPollIntervalMs: 300_000,
-  partitionsConsumedConcurrently: 1,
-};
-
-const DEFAULT_COMMIT: ResolvedCommitPolicy = { mode: 'record', sync: false, intervalMs: 0, everyRecords: 0 };
-const DEFAULT_AUTO_INTERVAL_MS = 5_000;
-const DEFAULT_RETRY: ResolvedRetry = { attempts: 3, initialDelayMs: 100, maxDelayMs: 5_000 };
-
-const SETTING_MINIMUMS: Record<Exclude<keyof ConsumerSettings, 'autoOffsetReset' | 'assignmentStrategy' | 'groupInstanceId' | 'standalone'>, number> = {
-  sessionTimeoutMs: 1,
-  heartbeatIntervalMs: 1,
-  rebalanceTimeoutMs: 1,
-  fetchMinBytes: 1,
-  fetchMaxBytes: 1,
-  fetchMaxWaitMs: 0,
-  maxPartitionFetchBytes: 1,
-  maxBufferedBytes: 0,
-  maxPollRecords: 1,
-  maxPollIntervalMs: 1,
-  partitionsConsumedConcurrently: 1,
-};
 
 export function resolveModuleOptions(options: KafkaConsumerModuleOptions): ResolvedModuleOptions {
   if (options === null || typeof options !== 'object') {
@@ -156,11 +42,11 @@ export function resolveModuleOptions(options: KafkaConsumerModuleOptions): Resol
     requestTimeoutMs: integerAtLeast('requestTimeoutMs', options.requestTimeoutMs ?? 30_000, 1),
     connectionTimeoutMs: integerAtLeast('connectionTimeoutMs', options.connectionTimeoutMs ?? 1_000, 1),
     ssl: options.ssl,
-    sasl: options.sasl,
+    sasl: resolveSasl(options.sasl),
     groupId: options.groupId,
     topicRefreshIntervalMs: integerAtLeast('topicRefreshIntervalMs', options.topicRefreshIntervalMs ?? 30_000, 100),
     shutdownTimeoutMs,
-    logLevel: options.logLevel,
+    logLevel: options.logLevel === undefined ? undefined : oneOf('logLevel', options.logLevel, LOG_LEVELS),
     defaults,
     groups,
     handlers: options.handlers ?? {},
@@ -216,225 +102,6 @@ export function resolveGroups<S>(
   });
 }
 
-/**
- * Which handler of a group owns a topic: an explicit topic name wins over a
- * pattern; a topic matched by two patterns is a configuration error.
- */
-export function routeTopic<S>(handlers: ResolvedHandler<S>[], topic: string): ResolvedHandler<S> | undefined {
-  const explicit = handlers.find((h) => h.topics.includes(topic));
-  if (explicit) return explicit;
-  const matching = handlers.filter((h) => h.patterns.some((p) => matches(p, topic)));
-  if (matching.length > 1) {
-    throw new KafkaConsumerConfigError(
-      `handlers ${matching.map((h) => h.name).join(' and ')}`,
-      topic,
-      `topic "${topic}" matches the patterns of two handlers in group "${matching[0].groupId}"; a topic needs exactly one handler per group`,
-    );
-  }
-  return matching[0];
-}
-
-export function matches(pattern: RegExp, topic: string): boolean {
-  pattern.lastIndex = 0; // a /g or /y pattern keeps state between calls
-  return pattern.test(topic);
-}
-
-function resolveHandler<S>(
-  module: ResolvedModuleOptions,
-  handler: { name: string; metadata: KafkaHandlerMetadata; source: S },
-): ResolvedHandler<S> {
-  const { name, metadata } = handler;
-  const at = (field: string) => `handler ${name}: ${field}`;
-  const overrides = module.handlers[name] ?? {};
-
-  const groupId = metadata.groupId ?? module.groupId;
-  if (groupId === undefined) {
-    throw new KafkaConsumerConfigError(at('groupId'), undefined, 'set `groupId` in the decorator or a default `groupId` in the module options');
-  }
-  requireNonEmptyString(at('groupId'), groupId);
-
-  const { topics, patterns } = resolveSubscription(at('topics'), metadata.topics);
-  const ordering = oneOf(at('ordering'), overrides.ordering ?? metadata.ordering ?? 'partition', ORDERING_MODES);
-  const concurrency = integerAtLeast(at('concurrency'), overrides.concurrency ?? metadata.concurrency ?? 1, 1);
-  if (metadata.batch && (concurrency > 1 || ordering !== 'partition')) {
-    throw new KafkaConsumerConfigError(at('concurrency'), concurrency, 'a batch handler runs one batch per partition at a time; concurrency and ordering apply to record handlers');
-  }
-  if (metadata.threads !== undefined && metadata.batch) {
-    throw new KafkaConsumerConfigError(at('threads'), metadata.threads, 'worker threads apply to record handlers');
-  }
-  const maxQueuedRecords = integerAtLeast(at('maxQueuedRecords'), overrides.maxQueuedRecords ?? metadata.maxQueuedRecords ?? Math.max(64, concurrency * 8), concurrency);
-
-  return {
-    name,
-    groupId,
-    topics,
-    patterns,
-    batch: metadata.batch,
-    fromBeginning: metadata.fromBeginning,
-    valueDeserializer: resolveDeserializer(at('deserializer'), metadata.deserializer ?? 'json'),
-    keyDeserializer: resolveDeserializer(at('keyDeserializer'), metadata.keyDeserializer ?? 'string'),
-    commit: resolveCommitPolicy(at('commit'), overrides.commit ?? metadata.commit),
-    ordering,
-    concurrency,
-    maxQueuedRecords,
-    handlerTimeoutMs: optionalIntegerAtLeast(at('handlerTimeoutMs'), overrides.handlerTimeoutMs ?? metadata.handlerTimeoutMs, 1),
-    threads: metadata.threads,
-    retry: resolveRetry(at('retry'), { ...metadata.retry, ...overrides.retry }),
-    deadLetter: resolveDeadLetter(at('deadLetter'), metadata.deadLetter),
-    source: handler.source,
-  };
-}
-
-function resolveSubscription(option: string, subscription: unknown): { topics: string[]; patterns: RegExp[] } {
-  const items = Array.isArray(subscription) ? subscription : [subscription];
-  if (items.length === 0) {
-    throw new KafkaConsumerConfigError(option, subscription, 'subscribe to at least one topic name or a RegExp');
-  }
-  const topics: string[] = [];
-  const patterns: RegExp[] = [];
-  for (const item of items) {
-    if (item instanceof RegExp) {
-      if (item.source === '(?:)') {
-        throw new KafkaConsumerConfigError(option, item, 'an empty RegExp would match every topic; write the pattern you mean');
-      }
-      patterns.push(item);
-    } else if (typeof item === 'string' && item.trim() !== '') {
-      if (!TOPIC_NAME.test(item)) {
-        throw new KafkaConsumerConfigError(option, item, 'a Kafka topic name has 1 to 249 characters among a-z, A-Z, 0-9, ".", "_" and "-"');
-      }
-      if (!topics.includes(item)) topics.push(item);
-    } else {
-      throw new KafkaConsumerConfigError(option, subscription, 'each subscription must be a non-empty topic name or a RegExp');
-    }
-  }
-  return { topics, patterns };
-}
-
-function assertNoSharedTopics(groupId: string, handlers: ResolvedHandler<unknown>[]): void {
-  const owner = new Map<string, string>();
-  for (const handler of handlers) {
-    for (const topic of handler.topics) {
-      const other = owner.get(topic);
-      if (other !== undefined) {
-        throw new KafkaConsumerConfigError(
-          `handler ${handler.name}: topics`,
-          topic,
-          `topic "${topic}" is already claimed by handler ${other} in group "${groupId}"; one group delivers a record once, so give one of them another groupId`,
-        );
-      }
-      owner.set(topic, handler.name);
-    }
-  }
-}
-
-function resolveCommitPolicy(option: string, policy: CommitMode | CommitPolicyOptions | undefined): ResolvedCommitPolicy {
-  if (policy === undefined) return { ...DEFAULT_COMMIT };
-  const options: CommitPolicyOptions = typeof policy === 'string' ? { mode: policy } : policy;
-  if (options === null || typeof options !== 'object' || !COMMIT_MODES.includes(options.mode)) {
-    const mode = typeof policy === 'string' ? policy : (policy as CommitPolicyOptions | null)?.mode;
-    throw new KafkaConsumerConfigError(option, mode, `commit mode must be one of ${COMMIT_MODES.join(', ')}`);
-  }
-  if (options.sync !== undefined && typeof options.sync !== 'boolean') {
-    throw new KafkaConsumerConfigError(`${option}.sync`, options.sync, 'must be true or false');
-  }
-  const isAuto = options.mode === 'auto';
-  if (!isAuto && (options.intervalMs !== undefined || options.everyRecords !== undefined)) {
-    throw new KafkaConsumerConfigError(option, options, '`intervalMs` and `everyRecords` apply to the `auto` mode only');
-  }
-  const everyRecords = isAuto ? integerAtLeast(`${option}.everyRecords`, options.everyRecords ?? 0, 0) : 0;
-  const intervalDefault = isAuto && options.everyRecords === undefined ? DEFAULT_AUTO_INTERVAL_MS : 0;
-  const intervalMs = isAuto ? integerAtLeast(`${option}.intervalMs`, options.intervalMs ?? intervalDefault, 0) : 0;
-  if (isAuto && intervalMs === 0 && everyRecords === 0) {
-    throw new KafkaConsumerConfigError(option, options, '`auto` needs a positive `intervalMs` or `everyRecords`');
-  }
-  return { mode: options.mode, sync: options.sync ?? false, intervalMs, everyRecords };
-}
-
-function resolveRetry(option: string, retry: { attempts?: number; initialDelayMs?: number; maxDelayMs?: number }): ResolvedRetry {
-  const resolved = {
-    attempts: integerAtLeast(`${option}.attempts`, retry.attempts ?? DEFAULT_RETRY.attempts, 1),
-    initialDelayMs: integerAtLeast(`${option}.initialDelayMs`, retry.initialDelayMs ?? DEFAULT_RETRY.initialDelayMs, 0),
-    maxDelayMs: integerAtLeast(`${option}.maxDelayMs`, retry.maxDelayMs ?? DEFAULT_RETRY.maxDelayMs, 0),
-  };
-  if (resolved.maxDelayMs < resolved.initialDelayMs) {
-    throw new KafkaConsumerConfigError(`${option}.maxDelayMs`, resolved.maxDelayMs, `must be at least initialDelayMs (${resolved.initialDelayMs})`);
-  }
-  return resolved;
-}
-
-function resolveDeadLetter(option: string, deadLetter: unknown): false | { topic?: string } {
-  if (deadLetter === undefined) return {};
-  if (deadLetter === false) return false;
-  const topic = (deadLetter as { topic?: unknown } | null)?.topic;
-  if (deadLetter === null || typeof deadLetter !== 'object' || (topic !== undefined && (typeof topic !== 'string' || !TOPIC_NAME.test(topic)))) {
-    throw new KafkaConsumerConfigError(option, deadLetter, 'must be false or { topic?: a valid topic name }');
-  }
-  return { topic: topic as string | undefined };
-}
-
-function resolveDeserializer(option: string, value: unknown): Deserializer<unknown> {
-  if (typeof value === 'string') {
-    if (BUILTIN_DESERIALIZERS.includes(value as (typeof BUILTIN_DESERIALIZERS)[number])) {
-      return BUILTIN[value as (typeof BUILTIN_DESERIALIZERS)[number]];
-    }
-  } else if (value !== null && typeof value === 'object' && typeof (value as Deserializer<unknown>).deserialize === 'function') {
-    return value as Deserializer<unknown>;
-  }
-  throw new KafkaConsumerConfigError(option, value, `must be one of ${BUILTIN_DESERIALIZERS.join(', ')} or an object with a deserialize(data, context) method`);
-}
-
-function resolveSettings(prefix: string, base: ResolvedConsumerSettings, settings: ConsumerSettings): ResolvedConsumerSettings {
-  const resolved: ResolvedConsumerSettings = { ...base };
-  for (const key of Object.keys(SETTING_MINIMUMS) as Array<keyof typeof SETTING_MINIMUMS>) {
-    const value = settings[key];
-    if (value !== undefined) resolved[key] = integerAtLeast(prefix + key, value, SETTING_MINIMUMS[key]);
-  }
-  if (settings.autoOffsetReset !== undefined) {
-    resolved.autoOffsetReset = oneOf(prefix + 'autoOffsetReset', settings.autoOffsetReset, AUTO_OFFSET_RESET);
-  }
-  if (settings.assignmentStrategy !== undefined) {
-    resolved.assignmentStrategy = oneOf(prefix + 'assignmentStrategy', settings.assignmentStrategy, ASSIGNMENT_STRATEGIES);
-  }
-  if (settings.groupInstanceId !== undefined) {
-    if (typeof settings.groupInstanceId !== 'string' || !TOPIC_NAME.test(settings.groupInstanceId)) {
-      throw new KafkaConsumerConfigError(prefix + 'groupInstanceId', settings.groupInstanceId, 'must be 1-249 characters of a-z, A-Z, 0-9, ".", "_" or "-", unique per member of the group (e.g. the pod name)');
-    }
-    resolved.groupInstanceId = settings.groupInstanceId;
-  }
-  if (settings.standalone !== undefined) {
-    resolved.standalone = resolveStandalone(prefix + 'standalone', settings.standalone, resolved.groupInstanceId);
-  }
-  if (resolved.heartbeatIntervalMs >= resolved.sessionTimeoutMs) {
-    throw new KafkaConsumerConfigError(
-      prefix + 'heartbeatIntervalMs',
-      resolved.heartbeatIntervalMs,
-      `must be below sessionTimeoutMs (${resolved.sessionTimeoutMs}); about a third of it is usual (§4.5.6)`,
-    );
-  }
-  if (resolved.fetchMinBytes > resolved.fetchMaxBytes) {
-    throw new KafkaConsumerConfigError(prefix + 'fetchMinBytes', resolved.fetchMinBytes, `must not exceed fetchMaxBytes (${resolved.fetchMaxBytes})`);
-  }
-  return resolved;
-}
-
-/**
- * With an eager strategy every member drains its in-flight work (for up to shutdownTimeoutMs)
- * before it rejoins; the coordinator removes a member that has not rejoined within the
- * rebalance timeout, so the drain bound must stay below it. (cooperative-sticky drains only the
- * revoked partitions, after the join, while the group is stable.)
- */
-function checkEagerDrainBound(shutdownTimeoutMs: number, prefix: string, settings: ResolvedConsumerSettings): void {
-  if (settings.assignmentStrategy === 'cooperative-sticky' || settings.standalone) return;
-  if (shutdownTimeoutMs >= settings.rebalanceTimeoutMs) {
-    throw new KafkaConsumerConfigError(
-      'shutdownTimeoutMs',
-      shutdownTimeoutMs,
-      `must be below ${prefix}rebalanceTimeoutMs (${settings.rebalanceTimeoutMs}) with assignmentStrategy "${settings.assignmentStrategy}": ` +
-        'an eager rebalance drains in-flight work for up to shutdownTimeoutMs before rejoining, and a member that has not rejoined within the rebalance timeout is removed from the group',
-    );
-  }
-}
-
 function resolveBrokers(brokers: unknown): string[] {
   if (brokers === undefined || brokers === null || brokers === '') {
     throw new KafkaConsumerConfigError('brokers', brokers, 'required: the bootstrap servers as ["host:port", ...] or "host:port,host:port"');
@@ -451,19 +118,23 @@ function resolveBrokers(brokers: unknown): string[] {
   return list as string[];
 }
 
-function oneOf<T extends string>(option: string, value: unknown, allowed: readonly T[]): T {
-  if (!allowed.includes(value as T)) {
-    throw new KafkaConsumerConfigError(option, value, `must be one of ${allowed.join(', ')}`);
+/** SASL: a known mechanism and what it needs; the secret itself never goes into the error. */
+function resolveSasl(sasl: unknown): SaslOptions | undefined {
+  if (sasl === undefined) return undefined;
+  const mechanism = (sasl as { mechanism?: unknown } | null)?.mechanism;
+  if (sasl === null || typeof sasl !== 'object' || !SASL_MECHANISMS.includes(mechanism as SaslOptions['mechanism'])) {
+    throw new KafkaConsumerConfigError('sasl.mechanism', mechanism, `must be one of ${SASL_MECHANISMS.join(', ')}`);
   }
-  return value as T;
-}
-
-function requireNonEmptyString(option: string, value: unknown): void {
-  if (typeof value !== 'string' || value.trim() === '') {
-    throw new KafkaConsumerConfigError(option, value, 'must be a non-empty string');
+  const given = sasl as Record<string, unknown>;
+  if (mechanism === 'oauthbearer') {
+    if (typeof given.oauthBearerProvider !== 'function') {
+      throw new KafkaConsumerConfigError('sasl.oauthBearerProvider', typeof given.oauthBearerProvider, 'must be a function resolving to { value: token }');
+    }
+  } else {
+    requireNonEmptyString('sasl.username', given.username);
+    if (typeof given.password !== 'string' || given.password === '') {
+      throw new KafkaConsumerConfigError('sasl.password', given.password === undefined ? undefined : '<hidden>', 'must be a non-empty string');
+    }
   }
-}
-
-function optionalIntegerAtLeast(option: string, value: unknown, min: number): number | undefined {
-  return value === undefined ? undefined : integerAtLeast(option, value, min);
+  return sasl as SaslOptions;
 }

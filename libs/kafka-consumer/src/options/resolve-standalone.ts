@@ -1,7 +1,7 @@
 import { KafkaConsumerConfigError } from '../errors/kafka-consumer-config.error';
 import type { StandaloneOptions, StandaloneTopic } from '../interfaces/module-options.interface';
 import { integerAtLeast, TOPIC_NAME } from './option-rules';
-import type { ResolvedHandler } from './resolve-options';
+import type { ResolvedHandler } from './resolved-options';
 
 /**
  * Validation of a group's `standalone` option (§4.11). Pure: the shape is

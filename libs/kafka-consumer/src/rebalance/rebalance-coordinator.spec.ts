@@ -1,8 +1,8 @@
 import { StickyMemberState } from '../assignors/sticky-member-state';
-import type { BoundMethod } from '../discovery/kafka-handler.explorer';
-import { freshPartitionState, PartitionState } from '../dispatch/partition-state';
+import type { BoundMethod } from '../interfaces/bound-method.interface';
+import { freshPartitionState, PartitionState } from '../offsets/partition-state';
 import type { RebalanceHookKind } from '../interfaces/rebalance.interface';
-import type { ResolvedHandler } from '../options/resolve-options';
+import type { ResolvedHandler } from '../options/resolved-options';
 import { RebalanceCoordinator, RebalanceMember } from './rebalance-coordinator';
 
 const handler = { name: 'H.h', commit: { mode: 'record' } } as ResolvedHandler<BoundMethod>;

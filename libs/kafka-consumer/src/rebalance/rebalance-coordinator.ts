@@ -1,19 +1,13 @@
+import type { JoinResult } from '../engine/consumer-engine';
 import type { LoggerService } from '@nestjs/common';
 import { revokedPartitions } from '../assignors/cooperative';
 import type { StickyMemberState } from '../assignors/sticky-member-state';
-import type { BoundMethod } from '../discovery/kafka-handler.explorer';
-import { freshPartitionState, PartitionState } from '../dispatch/partition-state';
+import type { BoundMethod } from '../interfaces/bound-method.interface';
+import { freshPartitionState, PartitionState } from '../offsets/partition-state';
 import type { RebalanceHookKind } from '../interfaces/rebalance.interface';
 import { topicPartitionKey } from '../offsets/topic-partition-key';
 import { withTimeout } from '../utils/with-timeout';
-import type { ResolvedHandler } from '../options/resolve-options';
-
-/** A join's outcome: this member's id, the generation, and its partitions by topic. */
-export interface JoinResult {
-  memberId: string;
-  generationId: number;
-  assignment: Record<string, number[]>;
-}
+import type { ResolvedHandler } from '../options/resolved-options';
 
 /** What the coordinator does through the rest of the member. */
 export interface RebalanceMember {

@@ -1,10 +1,11 @@
 import type { LoggerService } from '@nestjs/common';
 import type { ClientErrors, ClusterAdmin } from '../engine/kafka-client';
-import { checkEngineSupports, ConsumerEngine, EngineBatch, EngineSetup, FetchLoopControl } from '../engine/consumer-engine';
+import { checkEngineSupports, ConsumerEngine, JoinResult, EngineBatch, EngineSetup, FetchLoopControl } from '../engine/consumer-engine';
 import { CommitSchedule } from '../commit/commit-schedule';
 import { CommitCoordinator } from '../commit/commit-coordinator';
 import { StickyMemberState } from '../assignors/sticky-member-state';
-import type { BoundMethod, DiscoveredRebalanceHook } from '../discovery/kafka-handler.explorer';
+import type { DiscoveredRebalanceHook } from '../discovery/kafka-handler.explorer';
+import type { BoundMethod } from '../interfaces/bound-method.interface';
 import type { DeadLetterPublisher } from '../dispatch/dead-letter-publisher';
 import { Backpressure } from '../dispatch/backpressure';
 import { DeadLetterPath } from '../dispatch/dead-letter-path';
@@ -14,11 +15,11 @@ import { contextFields, RecordProcessor } from '../dispatch/record-processor';
 import type { KafkaConsumerFailure } from '../interfaces/consumer-failure.interface';
 import type { KafkaMessageContext } from '../interfaces/message-context.interface';
 import type { ConsumerGroupStatus, GroupMembership, RebalanceHookKind, TopicPartition } from '../interfaces/rebalance.interface';
-import type { JoinResult } from '../rebalance/rebalance-coordinator';
 import { topicPartitionKey } from '../offsets/topic-partition-key';
-import { ResolvedGroup, ResolvedHandler, ResolvedModuleOptions } from '../options/resolve-options';
+import type { ResolvedGroup, ResolvedHandler, ResolvedModuleOptions } from '../options/resolved-options';
 import type { ResolvedStandalone } from '../options/resolve-standalone';
-import { SeekPosition, resolveSeekPosition } from './seek-position';
+import type { SeekPosition } from '../interfaces/seek-position.interface';
+import { resolveSeekPosition } from './seek-position';
 import { LivenessMonitor } from './liveness-monitor';
 import { HookInvoker } from '../rebalance/hook-invoker';
 import { RebalanceCoordinator } from '../rebalance/rebalance-coordinator';
@@ -27,7 +28,7 @@ import type { BatchLoop, HandlerRuntime } from '../dispatch/batch-loop';
 import { dispatchInChunks } from '../dispatch/batch-dispatcher';
 import { PooledDispatcher, PooledServices } from '../dispatch/pooled-dispatcher';
 import { dispatchSequentially } from '../dispatch/sequential-dispatcher';
-import { finishRecord, freshPartitionState, PartitionState } from '../dispatch/partition-state';
+import { finishRecord, freshPartitionState, PartitionState } from '../offsets/partition-state';
 import { partitionMetrics } from './partition-metrics';
 import type { PartitionMetrics } from '../interfaces/partition-metrics.interface';
 import { StandaloneReader } from './standalone-reader';
@@ -262,7 +263,7 @@ export class GroupRunner {
       sticky: this.stickyState,
       // New topics join the running consumer's subscription at its next heartbeat (a rejoin).
       pendingTopics: this.topics.pending,
-      standalone: this.standalone?.assignment,
+      standalone: this.standalone?.setup(),
       listener: {
         onBatch: (batch, loop) => this.onBatch(batch, loop),
         beforeJoin: (memberLost) => this.beforeJoin(memberLost),

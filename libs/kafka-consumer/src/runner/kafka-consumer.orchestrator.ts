@@ -6,14 +6,16 @@ import {
   OnApplicationBootstrap,
   OnModuleInit,
 } from '@nestjs/common';
-import { BoundMethod, DiscoveredErrorHook, DiscoveredRebalanceHook, KafkaHandlerExplorer } from '../discovery/kafka-handler.explorer';
+import type { BoundMethod } from '../interfaces/bound-method.interface';
+import { DiscoveredErrorHook, DiscoveredRebalanceHook, KafkaHandlerExplorer } from '../discovery/kafka-handler.explorer';
 import type { KafkaConsumerFailure } from '../interfaces/consumer-failure.interface';
 import { KafkaConsumerConfigError } from '../errors/kafka-consumer-config.error';
 import { RESOLVED_MODULE_OPTIONS } from '../kafka-consumer.constants';
-import { ResolvedGroup, ResolvedModuleOptions, resolveGroups } from '../options/resolve-options';
+import type { ResolvedGroup, ResolvedModuleOptions } from '../options/resolved-options';
+import { resolveGroups } from '../options/resolve-options';
 import { DeadLetterPublisher } from '../dispatch/dead-letter-publisher';
 import type { KafkaClient, KafkaClientFactory } from '../engine/kafka-client';
-import { createKafkajsClient } from '../kafkajs/kafkajs-client';
+import { createKafkajsClient } from '../engine/kafkajs/kafkajs-client';
 import { GroupRunner } from './group-runner';
 
 const SIGNALS: NodeJS.Signals[] = ['SIGTERM', 'SIGINT'];

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { KafkaConsumerOrchestrator } from './kafka-consumer.orchestrator';
 import type { ConsumerGroupStatus, GroupMembership } from '../interfaces/rebalance.interface';
 import type { PartitionMetrics } from '../interfaces/partition-metrics.interface';
-import type { SeekPosition } from './seek-position';
+import type { SeekPosition } from '../interfaces/seek-position.interface';
 
 /** Operations on running consumer groups, for application code (replay, recovery). */
 @Injectable()

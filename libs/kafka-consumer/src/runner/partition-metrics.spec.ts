@@ -1,7 +1,7 @@
 import { partitionMetrics } from './partition-metrics';
-import { freshPartitionState } from '../dispatch/partition-state';
-import type { ResolvedHandler } from '../options/resolve-options';
-import type { BoundMethod } from '../discovery/kafka-handler.explorer';
+import { freshPartitionState } from '../offsets/partition-state';
+import type { ResolvedHandler } from '../options/resolved-options';
+import type { BoundMethod } from '../interfaces/bound-method.interface';
 
 const handler = { name: 'Orders.handle', commit: { mode: 'record' } } as ResolvedHandler<BoundMethod>;
 

@@ -1,6 +1,6 @@
 import type { PartitionMetrics } from '../interfaces/partition-metrics.interface';
 import { parseTopicPartitionKey } from '../offsets/topic-partition-key';
-import type { PartitionState } from '../dispatch/partition-state';
+import type { PartitionState } from '../offsets/partition-state';
 
 /** The pool counts of one partition, when its handler has a pool. */
 interface PoolCounts {

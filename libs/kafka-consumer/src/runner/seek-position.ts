@@ -1,7 +1,5 @@
 import type { ClusterAdmin } from '../engine/kafka-client';
-
-/** Where to seek: an offset, the log start or end, or the first record at or after a timestamp (ms). */
-export type SeekPosition = 'beginning' | 'end' | { offset: string | number | bigint } | { timestamp: number };
+import type { SeekPosition } from '../interfaces/seek-position.interface';
 
 export async function resolveSeekPosition(admin: ClusterAdmin, topic: string, partition: number, position: SeekPosition): Promise<string> {
   if (position === 'beginning' || position === 'end') {

@@ -1,10 +1,9 @@
 import type { LoggerService } from '@nestjs/common';
 import type { ClientErrors, ClusterAdmin } from '../engine/kafka-client';
-import type { ConsumerEngine } from '../engine/consumer-engine';
+import type { ConsumerEngine, StandaloneSetup } from '../engine/consumer-engine';
 import type { OffsetToCommit } from '../commit/offset-committer';
 import type { KafkaConsumerFailure } from '../interfaces/consumer-failure.interface';
 import type { TopicPartition } from '../interfaces/rebalance.interface';
-import { StandaloneAssignment } from '../kafkajs/standalone-assignment';
 import { topicPartitionKey } from '../offsets/topic-partition-key';
 import type { ResolvedStandalone } from '../options/resolve-standalone';
 import { partitionsToAdd, planStandalone, TopicMetadata } from './standalone-partitions';
@@ -21,26 +20,30 @@ export interface StandaloneReaderDeps {
   stopping: () => boolean;
 }
 
+/** What the reader does with the running engine. */
+type StandaloneConsumer = Pick<ConsumerEngine, 'seek' | 'pause' | 'resume' | 'addPartitions'>;
+
 /** The runner's side of taking partitions: track them and run @OnPartitionsAssigned. */
 export type AdoptPartitions = (partitions: TopicPartition[]) => Promise<void>;
 
 /**
  * The standalone side of a group's runner (§4.11): which partitions to read
  * at startup, partition discovery, and what a refused commit means. The
- * kafkajs set-up itself is StandaloneAssignment's.
+ * client set-up itself is the engine's.
  */
 export class StandaloneReader {
   private timer: NodeJS.Timeout | undefined;
   /** Discovery runs one at a time, in call order. */
   private discovery: Promise<unknown> = Promise.resolve();
   private pending = false;
-  private consumer: Pick<ConsumerEngine, 'seek' | 'pause' | 'resume'> | undefined;
+  private consumer: StandaloneConsumer | undefined;
   private adopt: AdoptPartitions | undefined;
 
   private constructor(
     private readonly deps: StandaloneReaderDeps,
-    /** What the consumer reads; handed to the consumer group extension. */
-    readonly assignment: StandaloneAssignment,
+    /** What the consumer reads, by topic; partitions are only ever added. */
+    private readonly current: Map<string, number[]>,
+    private readonly commitOffsets: boolean,
     /** Partitions the metadata listed at startup; the others were created later. */
     private readonly listedAtStartup: ReadonlySet<string>,
   ) {}
@@ -66,11 +69,21 @@ export class StandaloneReader {
     }
     const listed = new Set<string>();
     for (const [topic, partitions] of metadata) for (const { partition } of partitions) listed.add(topicPartitionKey(topic, partition));
-    return new StandaloneReader(deps, new StandaloneAssignment(plan.assignment, { commitOffsets: settings.commitOffsets }), listed);
+    return new StandaloneReader(deps, new Map(Object.entries(plan.assignment)), settings.commitOffsets, listed);
+  }
+
+  /** What the engine reads from the start. */
+  setup(): StandaloneSetup {
+    return { partitions: this.partitions(), commitOffsets: this.commitOffsets };
+  }
+
+  /** The partitions read now, by topic. */
+  partitions(): Record<string, number[]> {
+    return Object.fromEntries([...this.current].map(([topic, partitions]) => [topic, [...partitions]]));
   }
 
   /** Once the consumer runs: periodic discovery, if configured. */
-  start(consumer: Pick<ConsumerEngine, 'seek' | 'pause' | 'resume'>, adopt: AdoptPartitions): void {
+  start(consumer: StandaloneConsumer, adopt: AdoptPartitions): void {
     this.consumer = consumer;
     this.adopt = adopt;
     const interval = this.deps.settings.partitionDiscoveryIntervalMs;
@@ -124,13 +137,12 @@ export class StandaloneReader {
    * fetch, and its ctx.seek wins over these start positions.
    */
   private async takeAddedPartitions(): Promise<string[]> {
-    const { consumer, adopt, assignment, deps } = this;
+    const { consumer, adopt, deps } = this;
     if (!consumer || !adopt || deps.stopping()) return [];
     const { assign } = deps.settings;
     const metadata = await topicMetadata(deps.admin, assign.filter((entry) => !entry.partitions).map((entry) => entry.topic));
-    const added = partitionsToAdd(assign, metadata, assignment.partitions());
+    const added = partitionsToAdd(assign, metadata, this.partitions());
     if (added.length === 0 || deps.stopping()) return [];
-    await assignment.prepare([...new Set(added.map((p) => p.topic))]);
     const starts = await this.beginningOfCreated(added.filter((p) => !this.listedAtStartup.has(topicPartitionKey(p.topic, p.partition))));
     if (deps.stopping()) return [];
     const keys = added.map((p) => topicPartitionKey(p.topic, p.partition));
@@ -138,7 +150,8 @@ export class StandaloneReader {
     for (const { topic, partition, offset } of starts) consumer.seek(topic, partition, offset);
     // Held until the hooks have run: nothing of them is fetched before @OnPartitionsAssigned returns.
     consumer.pause(keys);
-    assignment.add(added, deps.startsFromBeginning);
+    for (const { topic, partition } of added) this.current.set(topic, [...(this.current.get(topic) ?? []), partition].sort((a, b) => a - b));
+    await consumer.addPartitions(added, deps.startsFromBeginning);
     await adopt(added);
     if (!deps.stopping()) consumer.resume(keys);
     return keys;

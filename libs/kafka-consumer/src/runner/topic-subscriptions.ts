@@ -1,5 +1,6 @@
 import type { LoggerService } from '@nestjs/common';
-import { ResolvedGroup, ResolvedHandler, matches, routeTopic } from '../options/resolve-options';
+import type { ResolvedGroup, ResolvedHandler } from '../options/resolved-options';
+import { matches, routeTopic } from '../options/route-topic';
 
 /** The one call of the admin client this needs. */
 export interface TopicLister {

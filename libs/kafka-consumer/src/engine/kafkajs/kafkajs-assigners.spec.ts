@@ -8,7 +8,7 @@ import {
   RoundRobinAssignor,
   StickyAssignor,
 } from './kafkajs-assigners';
-import { decodeStickyUserData, encodeStickyUserData, StickyMemberState } from '../assignors/sticky-member-state';
+import { decodeStickyUserData, encodeStickyUserData, StickyMemberState } from '../../assignors/sticky-member-state';
 
 type Counts = Record<string, number>;
 

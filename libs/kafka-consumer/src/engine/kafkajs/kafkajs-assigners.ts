@@ -1,12 +1,12 @@
 import { AssignerProtocol } from 'kafkajs';
 import type { Assigner, Cluster, GroupMember, GroupMemberAssignment, Logger, PartitionAssigner } from 'kafkajs';
-import { compareStrings } from '../assignors/assignment-helpers';
-import type { AssignFn, Assignment, GroupMemberSubscription, TopicPartitionCounts } from '../assignors/assignment.types';
-import { rangeAssign } from '../assignors/range';
-import { roundRobinAssign } from '../assignors/round-robin';
-import { withholdMovingPartitions } from '../assignors/cooperative';
-import { stickyAssign } from '../assignors/sticky';
-import { decodeStickyUserData, encodeStickyUserData, StickyMemberState } from '../assignors/sticky-member-state';
+import { compareStrings } from '../../assignors/assignment-helpers';
+import type { AssignFn, Assignment, GroupMemberSubscription, TopicPartitionCounts } from '../../assignors/assignment.types';
+import { rangeAssign } from '../../assignors/range';
+import { roundRobinAssign } from '../../assignors/round-robin';
+import { withholdMovingPartitions } from '../../assignors/cooperative';
+import { stickyAssign } from '../../assignors/sticky';
+import { decodeStickyUserData, encodeStickyUserData, StickyMemberState } from '../../assignors/sticky-member-state';
 
 // Version 0 of the subscription/assignment wire format: a Java leader reading v1+ would expect
 // fields (owned partitions, generation) that kafkajs cannot encode.

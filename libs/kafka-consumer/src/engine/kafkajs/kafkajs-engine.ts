@@ -1,10 +1,11 @@
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
-import type { ConsumerEngine, EngineCapabilities, EngineOffset, EngineSetup } from '../engine/consumer-engine';
-import { parseTopicPartitionKey } from '../offsets/topic-partition-key';
+import type { ConsumerEngine, EngineCapabilities, EngineOffset, EngineSetup } from '../consumer-engine';
+import { parseTopicPartitionKey } from '../../offsets/topic-partition-key';
 import { toConsumerConfig } from './kafkajs-config';
 import { isFencedError } from './kafkajs-errors';
 import { ConsumerGroupExtension, installConsumerGroupExtension } from './consumer-group-extension';
-import type { StandaloneAssignment } from './standalone-assignment';
+import type { TopicPartition } from '../../interfaces/rebalance.interface';
+import { StandaloneAssignment } from './standalone-assignment';
 
 /** kafkajs 2.2 with the module's runtime extension (consumer-group-extension.ts). */
 export const KAFKAJS_CAPABILITIES: EngineCapabilities = {
@@ -30,19 +31,22 @@ export class KafkajsConsumerEngine implements ConsumerEngine {
   /** The live run's commit call and last batch: bound to the current run, replaced by every batch. */
   private sendCommit: CommitSender | undefined;
   private lastPayload: EachBatchPayload | undefined;
+  /** A standalone consumer's partitions, set up in place of join and sync. */
+  private readonly standalone: StandaloneAssignment | undefined;
 
   constructor(
     kafka: Kafka,
-    private readonly setup: EngineSetup<StandaloneAssignment>,
+    private readonly setup: EngineSetup,
   ) {
     installConsumerGroupExtension();
     const { listener, settings } = setup;
+    if (setup.standalone) this.standalone = new StandaloneAssignment(setup.standalone.partitions, { commitOffsets: setup.standalone.commitOffsets });
     const extension: ConsumerGroupExtension = {
       groupInstanceId: settings.groupInstanceId,
       heartbeatIntervalMs: settings.heartbeatIntervalMs,
       beforeJoin: (memberLost) => listener.beforeJoin(memberLost),
       afterJoin: (joined) => listener.afterJoin(joined),
-      standalone: setup.standalone,
+      standalone: this.standalone,
       fetchBudget: settings,
       pendingTopics: setup.pendingTopics,
       pollIntervalExceeded: () => listener.pollIntervalExceeded(),
@@ -120,6 +124,12 @@ export class KafkajsConsumerEngine implements ConsumerEngine {
       topics.set(topic, list);
     }
     await this.sendCommit({ topics: [...topics].map(([topic, partitions]) => ({ topic, partitions })) });
+  }
+
+  async addPartitions(partitions: TopicPartition[], fromBeginning: (topic: string) => boolean): Promise<void> {
+    if (!this.standalone) throw new Error('only a standalone consumer takes partitions; a group member gets them from the group');
+    await this.standalone.prepare([...new Set(partitions.map((p) => p.topic))]);
+    this.standalone.add(partitions, fromBeginning);
   }
 
   keepAlive(): void {

@@ -1,13 +1,11 @@
 import type { LoggerService } from '@nestjs/common';
 import { Admin, Kafka, logLevel as KafkaLogLevel, LogEntry } from 'kafkajs';
-import type { EngineSetup } from '../engine/consumer-engine';
-import type { ClusterAdmin, KafkaClient } from '../engine/kafka-client';
-import type { ResolvedModuleOptions } from '../options/resolve-options';
+import type { ClusterAdmin, KafkaClient } from '../kafka-client';
+import type { ResolvedModuleOptions } from '../../options/resolved-options';
 import { toKafkaConfig } from './kafkajs-config';
 import { KafkajsConsumerEngine } from './kafkajs-engine';
 import { KAFKAJS_ERRORS } from './kafkajs-errors';
 import { KafkajsRecordSender } from './kafkajs-record-sender';
-import type { StandaloneAssignment } from './standalone-assignment';
 
 /** The module's client on kafkajs 2.2. */
 export function createKafkajsClient(options: ResolvedModuleOptions, logger: LoggerService): KafkaClient {
@@ -17,7 +15,7 @@ export function createKafkajsClient(options: ResolvedModuleOptions, logger: Logg
     admin: clusterAdmin(admin),
     errors: KAFKAJS_ERRORS,
     connect: () => admin.connect(),
-    createEngine: (setup) => new KafkajsConsumerEngine(kafka, setup as EngineSetup<StandaloneAssignment>),
+    createEngine: (setup) => new KafkajsConsumerEngine(kafka, setup),
     deadLetters: new KafkajsRecordSender(kafka),
     disconnect: () => admin.disconnect(),
   };

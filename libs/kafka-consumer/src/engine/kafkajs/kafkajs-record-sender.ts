@@ -1,6 +1,6 @@
 import type { Kafka, Producer } from 'kafkajs';
-import type { RecordSender } from '../dispatch/dead-letter-publisher';
-import type { RecordHeaders } from '../interfaces/message-context.interface';
+import type { RecordSender } from '../kafka-client';
+import type { RecordHeaders } from '../../interfaces/message-context.interface';
 
 /** Dead letters through one kafkajs producer, connected on first use and again after a failed connect. */
 export class KafkajsRecordSender implements RecordSender {

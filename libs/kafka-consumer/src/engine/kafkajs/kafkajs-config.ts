@@ -1,9 +1,22 @@
-import { ConsumerConfig, KafkaConfig, logLevel, PartitionAssigner } from 'kafkajs';
+import { ConsumerConfig, KafkaConfig, logLevel, PartitionAssigner, SASLOptions } from 'kafkajs';
 import { createCooperativeStickyAssignor, createStickyAssignor, RangeAssignor, RoundRobinAssignor } from './kafkajs-assigners';
-import type { StickyMemberState } from '../assignors/sticky-member-state';
+import type { StickyMemberState } from '../../assignors/sticky-member-state';
 import { ConsumerGroupExtension, withExtension } from './consumer-group-extension';
-import type { AssignmentStrategy } from '../interfaces/module-options.interface';
-import type { ResolvedConsumerSettings, ResolvedModuleOptions } from '../options/resolve-options';
+import type { AssignmentStrategy, KafkaLogLevel, SaslOptions } from '../../interfaces/module-options.interface';
+import type { ResolvedConsumerSettings, ResolvedModuleOptions } from '../../options/resolved-options';
+
+const KAFKAJS_LOG_LEVELS: Record<KafkaLogLevel, logLevel> = {
+  nothing: logLevel.NOTHING,
+  error: logLevel.ERROR,
+  warn: logLevel.WARN,
+  info: logLevel.INFO,
+  debug: logLevel.DEBUG,
+};
+
+/** The module's SASL options carry kafkajs's own field names; only the type differs. */
+function toSasl(sasl: SaslOptions | undefined): SASLOptions | undefined {
+  return sasl as SASLOptions | undefined;
+}
 
 /** Kafka configuration names → kafkajs client config. */
 export function toKafkaConfig(options: ResolvedModuleOptions, logCreator?: KafkaConfig['logCreator']): KafkaConfig {
@@ -13,8 +26,8 @@ export function toKafkaConfig(options: ResolvedModuleOptions, logCreator?: Kafka
     requestTimeout: options.requestTimeoutMs,
     connectionTimeout: options.connectionTimeoutMs,
     ssl: options.ssl,
-    sasl: options.sasl,
-    logLevel: options.logLevel ?? logLevel.WARN,
+    sasl: toSasl(options.sasl),
+    logLevel: KAFKAJS_LOG_LEVELS[options.logLevel ?? 'warn'],
     logCreator,
   };
 }

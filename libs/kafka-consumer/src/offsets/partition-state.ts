@@ -1,7 +1,7 @@
 import type { CommittablePartition } from '../commit/offset-committer';
-import type { BoundMethod } from '../discovery/kafka-handler.explorer';
-import { PartitionOffsetTracker } from '../offsets/partition-offset-tracker';
-import type { ResolvedHandler } from '../options/resolve-options';
+import type { BoundMethod } from '../interfaces/bound-method.interface';
+import { PartitionOffsetTracker } from './partition-offset-tracker';
+import type { ResolvedHandler } from '../options/resolved-options';
 
 /** What a member keeps per owned partition: its handler, offset tracker, manual-commit limit. */
 export interface PartitionState extends CommittablePartition {

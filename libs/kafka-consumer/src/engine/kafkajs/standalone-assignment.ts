@@ -1,4 +1,4 @@
-import type { TopicPartition } from '../interfaces/rebalance.interface';
+import type { TopicPartition } from '../../interfaces/rebalance.interface';
 import type { JoinedGroup } from './consumer-group-extension';
 
 type OffsetsByTopic = Record<string, Record<string, string>>;

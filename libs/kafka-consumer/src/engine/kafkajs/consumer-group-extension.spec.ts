@@ -33,7 +33,7 @@ describe('consumer group extension', () => {
   beforeAll(() => installConsumerGroupExtension());
 
   it('accepts at run time exactly the kafkajs versions the peer dependency declares', () => {
-    const manifest = JSON.parse(readFileSync(join(__dirname, '..', '..', '..', '..', 'package.json'), 'utf8'));
+    const manifest = JSON.parse(readFileSync(join(__dirname, '..', '..', '..', '..', '..', 'package.json'), 'utf8'));
     expect(manifest.peerDependencies.kafkajs).toBe(SUPPORTED_KAFKAJS.range);
     // ~2.2.0 means >=2.2.0 <2.3.0, releases only.
     for (const version of ['2.2.0', '2.2.4', '2.2.17']) expect([version, isSupportedKafkajsVersion(version)]).toEqual([version, true]);

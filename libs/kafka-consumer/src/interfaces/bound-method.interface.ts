@@ -1,0 +1,2 @@
+/** A decorated method bound to its provider instance. */
+export type BoundMethod = (...args: unknown[]) => unknown;
