@@ -1,5 +1,4 @@
 import { Injectable } from '@nestjs/common';
-import type { TestingModule } from '@nestjs/testing';
 import {
   AssignmentStrategy,
   KafkaBatchHandler,

@@ -1,3 +1,8 @@
+import type { BoundMethod } from '../interfaces/bound-method.interface';
+import type { PartitionRegistry } from '../offsets/partition-registry';
+import type { ResolvedHandler } from '../options/resolved-options';
+import type { WorkScheduler } from './work-scheduler';
+
 /** Pausing and resuming fetches of partitions (`topic partition` keys); either may throw while the client is not running. */
 export interface PauseControl {
   pause(keys: string[]): void;
@@ -58,4 +63,25 @@ export class Backpressure {
       // Not running (or restarting after a crash): nothing is paused any more.
     }
   }
+}
+
+/**
+ * Resumes a pooled handler's paused partitions whose backlog in its pool
+ * drained to half their share (the pool's bound split evenly over the
+ * handler's owned partitions); forgets paused partitions no longer owned.
+ */
+export function resumeDrained(
+  backpressure: Backpressure,
+  pool: Pick<WorkScheduler, 'pending' | 'metrics'>,
+  owned: PartitionRegistry,
+  handler: ResolvedHandler<BoundMethod>,
+  resume: boolean,
+): void {
+  if (backpressure.size === 0) return;
+  const share = Math.max(1, Math.floor(pool.metrics().capacity / Math.max(1, owned.keysOf(handler).length)));
+  backpressure.resumeWhere(
+    (key) => !owned.has(key) || (owned.get(key)!.handler === handler && pool.pending(key) <= Math.floor(share / 2)),
+    (key) => owned.has(key),
+    resume,
+  );
 }

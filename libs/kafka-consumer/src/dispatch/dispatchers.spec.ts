@@ -1,4 +1,4 @@
-import type { KafkaMessage } from 'kafkajs';
+import type { FetchedRecord } from '../engine/consumer-engine';
 import { CommitSchedule } from '../commit/commit-schedule';
 import type { BoundMethod } from '../interfaces/bound-method.interface';
 import { resolveGroups, resolveModuleOptions } from '../options/resolve-options';
@@ -31,10 +31,10 @@ function runtimeOf(handler: ResolvedHandler<BoundMethod>): HandlerRuntime {
   return { handler, processor: new RecordProcessor(handler, env), schedule: new CommitSchedule(handler.commit, 0) };
 }
 
-const messages = (count: number, key = (n: number) => `k${n}`): KafkaMessage[] =>
-  Array.from({ length: count }, (_, n) => ({ offset: String(n), key: Buffer.from(key(n)), value: Buffer.from(`v${n}`), timestamp: '0', attributes: 0, headers: {} }) as KafkaMessage);
+const messages = (count: number, key = (n: number) => `k${n}`): FetchedRecord[] =>
+  Array.from({ length: count }, (_, n) => ({ offset: String(n), key: Buffer.from(key(n)), value: Buffer.from(`v${n}`), timestamp: '0', attributes: 0, headers: {} }) as FetchedRecord);
 
-const batchOf = (list: KafkaMessage[]): FetchedBatch => ({ topic: 't', partition: 0, messages: list, lastOffset: () => list[list.length - 1].offset });
+const batchOf = (list: FetchedRecord[]): FetchedBatch => ({ topic: 't', partition: 0, messages: list, lastOffset: () => list[list.length - 1].offset });
 
 /** An in-memory fetch loop: records what the dispatcher did with it. */
 function fakeLoop(interruptAfter = Infinity) {

@@ -1,4 +1,3 @@
-import { KafkaConsumerConfigError } from '../errors/kafka-consumer-config.error';
 import type { KafkaHandlerMetadata } from '../interfaces/handler-options.interface';
 import type { ConsumerSettings, KafkaConsumerModuleOptions } from '../interfaces/module-options.interface';
 import { resolveGroups, resolveModuleOptions } from './resolve-options';

@@ -1,6 +1,6 @@
 import { StickyMemberState } from '../assignors/sticky-member-state';
 import type { BoundMethod } from '../interfaces/bound-method.interface';
-import { freshPartitionState, PartitionState } from '../offsets/partition-state';
+import { PartitionRegistry } from '../offsets/partition-registry';
 import type { RebalanceHookKind } from '../interfaces/rebalance.interface';
 import type { ResolvedHandler } from '../options/resolved-options';
 import { RebalanceCoordinator, RebalanceMember } from './rebalance-coordinator';
@@ -10,7 +10,8 @@ const handler = { name: 'H.h', commit: { mode: 'record' } } as ResolvedHandler<B
 /** An in-memory member: records, in order, every call the coordinator makes. */
 function member(owned: string[] = [], options: { idle?: Promise<void> } = {}) {
   const calls: string[] = [];
-  const map = new Map<string, PartitionState>(owned.map((key) => [key, freshPartitionState(handler)]));
+  const map = new PartitionRegistry();
+  for (const key of owned) map.track(key, handler);
   let stopping = false;
   const fake: RebalanceMember = {
     owned: map,
@@ -74,7 +75,7 @@ describe('RebalanceCoordinator', () => {
     expect(await coordinator(eager.fake, false, eagerSticky).afterJoin({ memberId: 'm', generationId: 2, assignment: { t: [0] } })).toBe(false);
     stop();
     sticky.update({ t: [0, 1] }, 4);
-    fake.owned.set('t 1', freshPartitionState(handler));
+    fake.owned.track('t 1', handler);
     expect(await coordinator(fake, true, sticky).afterJoin({ memberId: 'm', generationId: 5, assignment: { t: [0] } })).toBe(false);
   });
 

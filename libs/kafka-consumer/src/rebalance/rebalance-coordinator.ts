@@ -3,7 +3,7 @@ import type { LoggerService } from '@nestjs/common';
 import { revokedPartitions } from '../assignors/cooperative';
 import type { StickyMemberState } from '../assignors/sticky-member-state';
 import type { BoundMethod } from '../interfaces/bound-method.interface';
-import { freshPartitionState, PartitionState } from '../offsets/partition-state';
+import type { PartitionRegistry } from '../offsets/partition-registry';
 import type { RebalanceHookKind } from '../interfaces/rebalance.interface';
 import { topicPartitionKey } from '../offsets/topic-partition-key';
 import { withTimeout } from '../utils/with-timeout';
@@ -12,7 +12,7 @@ import type { ResolvedHandler } from '../options/resolved-options';
 /** What the coordinator does through the rest of the member. */
 export interface RebalanceMember {
   /** The owned partitions and their state; the coordinator adds and removes entries. */
-  readonly owned: Map<string, PartitionState>;
+  readonly owned: PartitionRegistry;
   route(topic: string): ResolvedHandler<BoundMethod> | undefined;
   stopping(): boolean;
   /** Queued (never started) records of these partitions, or all, are dropped. */
@@ -96,7 +96,7 @@ export class RebalanceCoordinator {
       for (const key of revoked) member.owned.delete(key);
       await member.runHooks('revoked', revoked);
     }
-    for (const key of assigned) member.owned.set(key, freshPartitionState(next.get(key)!));
+    for (const key of assigned) member.owned.track(key, next.get(key)!);
     settings.sticky.update(joined.assignment, joined.generationId);
     if (assigned.length > 0) await member.runHooks('assigned', assigned);
     const handOver = Object.keys(revokedPartitions(claimedBefore, joined.assignment)).length > 0;

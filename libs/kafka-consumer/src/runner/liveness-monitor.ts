@@ -1,3 +1,6 @@
+import type { LoggerService } from '@nestjs/common';
+import type { ResolvedConsumerSettings } from '../options/resolved-options';
+
 /** Something running that the poll-interval bound applies to (a pooled record). */
 export interface Timed {
   /** Date.now() when it started. */
@@ -35,6 +38,23 @@ export class LivenessMonitor {
 
   constructor(private readonly options: LivenessOptions) {
     this.now = options.now ?? Date.now;
+  }
+
+  /** A group's monitor: its settings, its client's keep-alive, and the stall logged once per stall. */
+  static forGroup(groupId: string, settings: ResolvedConsumerSettings, heartbeat: () => void, logger: LoggerService): LivenessMonitor {
+    const { heartbeatIntervalMs, maxPollIntervalMs, groupInstanceId } = settings;
+    const staticMember = groupInstanceId !== undefined;
+    return new LivenessMonitor({
+      heartbeatIntervalMs,
+      maxPollIntervalMs,
+      staticMember,
+      heartbeat,
+      onStall: () =>
+        logger.error(
+          `group ${groupId}: a record has run longer than maxPollIntervalMs (${maxPollIntervalMs} ms); ` +
+            (staticMember ? 'heartbeats and commits stop until it ends' : 'this member leaves the group and joins again when it ends'),
+        ),
+    });
   }
 
   /** A record has run longer than maxPollIntervalMs, and still runs. */
