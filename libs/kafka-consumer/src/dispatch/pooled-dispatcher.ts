@@ -2,7 +2,8 @@ import type { FetchedRecord } from '../engine/consumer-engine';
 import type { BatchJob, BatchLoop, DispatchServices, HandlerRuntime } from './batch-loop';
 import type { PartitionState } from '../offsets/partition-state';
 import type { ProcessOutcome, RecordProcessor } from './record-processor';
-import { laneFor, WorkItem, WorkScheduler } from './work-scheduler';
+import { laneFor } from './lanes';
+import type { WorkItem, WorkScheduler } from './work-scheduler';
 
 /** What the pooled path needs beyond the shared services. */
 export interface PooledServices extends DispatchServices {

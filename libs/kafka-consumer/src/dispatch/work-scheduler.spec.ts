@@ -1,5 +1,6 @@
 import { KafkaConsumerConfigError } from '../errors/kafka-consumer-config.error';
-import { WorkItem, WorkScheduler, laneFor } from './work-scheduler';
+import { laneFor } from './lanes';
+import { WorkItem, WorkScheduler } from './work-scheduler';
 import { seededRandom as prng } from '../../../../test/support/seeded-random';
 
 /** A promise the test settles by hand. */

@@ -1,5 +1,5 @@
 import { KafkaConsumerConfigError } from '../errors/kafka-consumer-config.error';
-import type { OrderingMode } from '../interfaces/handler-options.interface';
+import { Fifo } from '../utils/fifo';
 
 /**
  * One unit of work: usually one record (or one batch chunk) of one partition.
@@ -41,32 +41,6 @@ export interface WorkSchedulerMetrics extends PartitionWorkMetrics {
   capacity: number;
   concurrency: number;
   partitions: Record<string, PartitionWorkMetrics>;
-}
-
-/**
- * The lane of a record for an ordering mode (§4.4.1):
- * - `partition`: the partition key, so a partition runs one record at a time;
- * - `key`: partition key + record key, so one key runs in order and keys run in
- *   parallel; a record without a key (null/undefined) falls back to the partition lane;
- * - `unordered`: partition key + offset, unique per record, so nothing waits.
- * Lanes never collide across partitions or modes (a topic name has no NUL).
- */
-export function laneFor(
-  ordering: OrderingMode,
-  partitionKey: string,
-  recordKey: string | Buffer | null | undefined,
-  offset: string | bigint | number,
-): string {
-  switch (ordering) {
-    case 'partition':
-      return partitionKey;
-    case 'key':
-      if (recordKey === null || recordKey === undefined) return partitionKey;
-      // latin1 maps each byte to one char: distinct byte keys stay distinct.
-      return `${partitionKey}\u0000k${typeof recordKey === 'string' ? recordKey : recordKey.toString('latin1')}`;
-    case 'unordered':
-      return `${partitionKey}\u0000o${offset}`;
-  }
 }
 
 /**
@@ -405,47 +379,6 @@ interface Lane<T> {
 
 interface PartitionState extends PartitionWorkMetrics {
   idleWaiters: Array<() => void> | undefined;
-}
-
-/** Array-backed queue with amortized O(1) shift. */
-class Fifo<T> {
-  private items: T[] = [];
-  private head = 0;
-
-  push(item: T): void {
-    this.items.push(item);
-  }
-
-  shift(): T | undefined {
-    if (this.head === this.items.length) return undefined;
-    const item = this.items[this.head];
-    this.items[this.head] = undefined as unknown as T;
-    this.head += 1;
-    if (this.head === this.items.length) {
-      this.items.length = 0;
-      this.head = 0;
-    } else if (this.head > 1024 && this.head * 2 > this.items.length) {
-      this.items.splice(0, this.head);
-      this.head = 0;
-    }
-    return item;
-  }
-
-  get size(): number {
-    return this.items.length - this.head;
-  }
-
-  peek(): T | undefined {
-    return this.head < this.items.length ? this.items[this.head] : undefined;
-  }
-
-  /** Removes and returns everything queued. */
-  clear(): T[] {
-    const rest = this.items.slice(this.head);
-    this.items = [];
-    this.head = 0;
-    return rest;
-  }
 }
 
 function snapshot(state: PartitionState): PartitionWorkMetrics {
