@@ -48,9 +48,27 @@ if [ -z "${npm_config_nodedir:-}" ] && [ -f "$node_prefix/include/node/node.h" ]
   export npm_config_nodedir="$node_prefix"
 fi
 
+# @confluentinc/kafka-javascript (the confluent engine, an optional peer; a dev dependency here)
+# normally downloads a prebuilt binary, which these machines cannot: it builds from source
+# against Debian's libraries, its bundled librdkafka linked as a shared library.
+ckjs_deps="libssl-dev zlib1g-dev libzstd-dev liblz4-dev libsasl2-dev libcurl4-openssl-dev"
+missing_deps=""
+for pkg in $ckjs_deps; do dpkg -s "$pkg" >/dev/null 2>&1 || missing_deps="$missing_deps $pkg"; done
+if [ -n "$missing_deps" ]; then
+  echo "setup: installing$missing_deps (Debian) to build the Confluent client"
+  # shellcheck disable=SC2086
+  apt_install $missing_deps
+fi
+export CKJS_LINKING=dynamic
+export npm_config_build_from_source=@confluentinc/kafka-javascript
+
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  echo "setup: installing npm dependencies"
+  echo "setup: installing npm dependencies (the Confluent client compiles, about 2 minutes)"
   npm ci --no-audit --no-fund --loglevel=error
+fi
+if ! node -e "require('@confluentinc/kafka-javascript')" >/dev/null 2>&1; then
+  echo "setup: building @confluentinc/kafka-javascript from source"
+  npm rebuild @confluentinc/kafka-javascript --loglevel=error
 fi
 
 bash tools/mock-broker/build.sh
