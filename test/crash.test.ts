@@ -3,9 +3,10 @@ import { mkdtempSync, readFileSync, rmSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { KafkaTestKit, numbered, waitFor } from './support/kafka-test-kit';
+import { describeOnKafka } from './support/on-kafka';
 
 /** kill -9 of a real process running the worker pool, then a restart. */
-describe('crash mid-stream with the worker pool (real process, kill -9)', () => {
+describeOnKafka("Kafka's own tool reads the committed offsets after kill -9")('crash mid-stream with the worker pool (real process, kill -9)', () => {
   let kit: KafkaTestKit;
   const children: ChildProcess[] = [];
   let dir: string;

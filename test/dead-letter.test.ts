@@ -9,6 +9,7 @@ import {
   OnKafkaError,
 } from '../libs/kafka-consumer/src';
 import { KafkaTestKit, sleep, waitFor } from './support/kafka-test-kit';
+import { itOnKafka } from './support/on-kafka';
 
 describe('a dead-letter topic that cannot be written (Apache Kafka)', () => {
   let kit: KafkaTestKit;
@@ -17,7 +18,7 @@ describe('a dead-letter topic that cannot be written (Apache Kafka)', () => {
     await kit?.close();
   });
 
-  it('holds the partition, says degraded, reports once per outage, counts it, and resumes by itself once the topic exists', async () => {
+  itOnKafka('auto.create.topics.enable=false; the mock creates every topic')('holds the partition, says degraded, reports once per outage, counts it, and resumes by itself once the topic exists', async () => {
     // No auto-creation: the dead-letter topic stays missing until the test creates it.
     kit = await KafkaTestKit.start({ topics: { ship: 1 }, kafka: { properties: { 'auto.create.topics.enable': false } } });
     const handled: number[] = [];

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { KafkaConsumerService, KafkaHandler, KafkaMessageContext } from '../libs/kafka-consumer/src';
 import { KafkaTestKit, waitFor } from './support/kafka-test-kit';
+import { describeOnKafka } from './support/on-kafka';
 
 /**
  * Leader failover on a three-node cluster (replication 3, min.insync.replicas 2): the broker that
@@ -8,7 +9,7 @@ import { KafkaTestKit, waitFor } from './support/kafka-test-kit';
  * Every record the producer had acknowledged (acks=all) is handled, and the committed offsets
  * reach the end offsets.
  */
-describe('leader failover (three-node Apache Kafka)', () => {
+describeOnKafka('three Kafka nodes and kill -9 of a leader')('leader failover (three-node Apache Kafka)', () => {
   let kit: KafkaTestKit;
 
   afterEach(async () => {

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { KafkaHandler, KafkaMessageContext } from '../libs/kafka-consumer/src';
 import { ApiKey, KafkaErrorCode } from '../tools/mock-broker/mock-broker';
 import { KafkaTestKit, numbered, waitFor } from './support/kafka-test-kit';
+import { itOnKafka } from './support/on-kafka';
 
 /** Injected broker faults: the consumer recovers, loses nothing, and commits never go backwards. */
 describe('fault injection (test broker)', () => {
@@ -36,7 +37,7 @@ describe('fault injection (test broker)', () => {
     await waitFor(async () => JSON.stringify(await kit.committed('g1', 't1')) === JSON.stringify(ends), 15_000, 'commits after the injected errors');
   });
 
-  it('recovers when the broker process is killed (kill -9) and restarted on its data, losing no record', async () => {
+  itOnKafka('kill -9 of the broker process')('recovers when the broker process is killed (kill -9) and restarted on its data, losing no record', async () => {
     kit = await KafkaTestKit.start({ topics: { t2: 3 } });
     const seen = new Set<string>();
     await kit.produce('t2', numbered(150));

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { KafkaConsumerModuleOptions, KafkaHandler, KafkaMessageContext } from '../libs/kafka-consumer/src';
 import { KafkaTestKit, waitFor } from './support/kafka-test-kit';
+import { describeOnKafka } from './support/on-kafka';
 
 /* eslint-disable @typescript-eslint/no-require-imports */
 const Broker = require('kafkajs/src/broker') as { prototype: { fetch(args: FetchArgs): Promise<FetchResponse> } };
@@ -52,7 +53,7 @@ function recorder(groupId: string) {
   return { offsets, provider: Recorder };
 }
 
-describe('fetch budget (three-node Kafka)', () => {
+describeOnKafka('three Kafka nodes with placed leaders')('fetch budget (three-node Kafka)', () => {
   let kit: KafkaTestKit;
   const value = Buffer.alloc(VALUE_BYTES, 7);
 

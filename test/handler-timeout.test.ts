@@ -10,6 +10,7 @@ import {
   TopicPartition,
 } from '../libs/kafka-consumer/src';
 import { KafkaTestKit, sleep, waitFor } from './support/kafka-test-kit';
+import { itOnKafka } from './support/on-kafka';
 
 /** Resolves after `ms`, or rejects with the signal's reason once it aborts. */
 function sleepUnless(ms: number, signal: AbortSignal): Promise<void> {
@@ -119,7 +120,7 @@ describe('handlerTimeoutMs and maxPollIntervalMs with a worker pool (Apache Kafk
     expect(failures).toEqual([]);
   });
 
-  it('with a pool and no handlerTimeoutMs, one record past maxPollIntervalMs makes the member leave while the other workers finish; it rejoins after', async () => {
+  itOnKafka('DescribeGroups (state and members), which the mock does not serve')('with a pool and no handlerTimeoutMs, one record past maxPollIntervalMs makes the member leave while the other workers finish; it rejoins after', async () => {
     kit = await KafkaTestKit.start({ topics: { long: 1 } });
     const handled = new Set<number>();
     const lost: string[] = [];

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { TestingModule } from '@nestjs/testing';
 import { AssignmentStrategy, KafkaConsumerService, KafkaHandler, KafkaMessageContext } from '../libs/kafka-consumer/src';
 import { KafkaTestKit, waitFor } from './support/kafka-test-kit';
+import { describeOnKafka } from './support/on-kafka';
 
 const JAVA_ASSIGNORS: Partial<Record<AssignmentStrategy, string>> = {
   range: 'org.apache.kafka.clients.consumer.RangeAssignor',
@@ -13,7 +14,7 @@ const JAVA_ASSIGNORS: Partial<Record<AssignmentStrategy, string>> = {
  * `range` and `roundrobin` they speak Java's protocol names and the standard ConsumerProtocol
  * encoding, split the topic, and read every record once between them.
  */
-describe('groups shared with Java consumers (Apache Kafka)', () => {
+describeOnKafka('Java consumers in the same group')('groups shared with Java consumers (Apache Kafka)', () => {
   let kit: KafkaTestKit;
 
   afterEach(async () => {

@@ -3,6 +3,7 @@ import { join } from 'path';
 import type { TestingModule } from '@nestjs/testing';
 import { KafkaConsumerService, KafkaHandler, KafkaMessageContext } from '../libs/kafka-consumer/src';
 import { KafkaTestKit, numbered, sleep, waitFor } from './support/kafka-test-kit';
+import { itOnKafka } from './support/on-kafka';
 
 /* eslint-disable @typescript-eslint/no-require-imports */
 const Cluster = require('kafkajs/src/cluster') as { prototype: { disconnect(): Promise<void> } };
@@ -43,7 +44,7 @@ describe('lifecycle edges (Apache Kafka)', () => {
     await kit?.close();
   });
 
-  it('a start that fails half-way (one group fails while another joins) leaves nothing running after app.close()', async () => {
+  itOnKafka('DescribeGroups (state and members), which the mock does not serve')('a start that fails half-way (one group fails while another joins) leaves nothing running after app.close()', async () => {
     kit = await KafkaTestKit.start({ topics: { life: 2, other: 1 } });
     await kit.produce('life', numbered(10));
     const good = recorder('life', 'life-good');
@@ -72,7 +73,7 @@ describe('lifecycle edges (Apache Kafka)', () => {
     expect(Object.values(await kit.committed('life-good', 'life')).every((o) => o <= 10)).toBe(true);
   });
 
-  it('a consumer crash while a partition is paused for backpressure never ends the process; the group recovers', async () => {
+  itOnKafka('a broker killed under a running consumer')('a consumer crash while a partition is paused for backpressure never ends the process; the group recovers', async () => {
     kit = await KafkaTestKit.start({ topics: { squeeze: 1 } });
     await kit.produce('squeeze', numbered(200, 'same-key').map((m) => ({ ...m, key: 'one' })));
     let open!: () => void;
@@ -107,7 +108,7 @@ describe('lifecycle edges (Apache Kafka)', () => {
     }
   });
 
-  it('app.close() while kafkajs restarts a crashed consumer leaves no consumer behind', async () => {
+  itOnKafka('a broker killed under a running consumer')('app.close() while kafkajs restarts a crashed consumer leaves no consumer behind', async () => {
     kit = await KafkaTestKit.start({ topics: { restart: 2 } });
     const { handled, provider } = recorder('restart', 'restart');
     const app = await kit.startApp({}, [provider]);

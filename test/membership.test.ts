@@ -12,6 +12,7 @@ import {
   TopicPartition,
 } from '../libs/kafka-consumer/src';
 import { KafkaTestKit, numbered, waitFor } from './support/kafka-test-kit';
+import { itOnKafka } from './support/on-kafka';
 
 interface MemberView {
   records: number;
@@ -97,7 +98,7 @@ describe('assignment strategies and static membership (Apache Kafka)', () => {
     expect(gained).toEqual(before[2]);
   });
 
-  it('a static member restarted within the session timeout keeps its partitions: no rebalance, the other member gives nothing up', async () => {
+  itOnKafka("Kafka's tool lists the stopped static member")('a static member restarted within the session timeout keeps its partitions: no rebalance, the other member gives nothing up', async () => {
     // Before (mock): the mock ignored group.instance.id, so the restart was a rebalance once the old
     // session expired; the test could only show no LeaveGroup and the same partitions coming back
     // (which sticky assignment alone also gives). On Kafka: the group's generation does not move.
@@ -143,7 +144,7 @@ describe('assignment strategies and static membership (Apache Kafka)', () => {
     console.log(`static membership: restart resumed in ${resumedAfterMs} ms; rebalances caused by the restart: ${rebalances}`);
   });
 
-  it('a second member with the same groupInstanceId fences the first, which stops with a clear error and reports its partitions lost', async () => {
+  itOnKafka('the mock does not fence a duplicate group.instance.id')('a second member with the same groupInstanceId fences the first, which stops with a clear error and reports its partitions lost', async () => {
     // Before (mock): the mock does not fence duplicate ids, so FENCED_INSTANCE_ID was injected.
     // On Kafka, the coordinator fences the older member when the newer one joins with its id.
     kit = await KafkaTestKit.start({ topics: { fenced: 2 } });

@@ -14,6 +14,7 @@ import {
 import { ApiKey, KafkaErrorCode } from '../tools/mock-broker/mock-broker';
 import { FixtureApp } from './support/fixture-app';
 import { KafkaTestKit, numbered, waitFor } from './support/kafka-test-kit';
+import { itOnKafka } from './support/on-kafka';
 
 /** What one member saw: every record it finished and every hook call, in order. */
 interface MemberLog {
@@ -210,7 +211,7 @@ describe('rebalance hooks (Apache Kafka; the injected fault on the mock)', () =>
     await waitFor(async () => JSON.stringify(await kit.committed('chunks', 'chunks')) === JSON.stringify(ends), 15_000, 'committed to the end offsets');
   });
 
-  it('a member that goes silent (SIGSTOP) is expired after the session timeout; the other takes its partitions; woken, it reports them lost and rejoins', async () => {
+  itOnKafka('a real process SIGSTOPped and expired by the coordinator')('a member that goes silent (SIGSTOP) is expired after the session timeout; the other takes its partitions; woken, it reports them lost and rejoins', async () => {
     // Before (mock): the mock never expires a silent member, so expiry was simulated by injecting
     // UNKNOWN_MEMBER_ID (the test above). On Kafka, a real process is stopped past its session.
     kit = await KafkaTestKit.start({ topics: { silent: 4 } });

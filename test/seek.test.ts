@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { KafkaConsumerService, KafkaHandler, KafkaMessageContext } from '../libs/kafka-consumer/src';
 import { KafkaTestKit, numbered, waitFor } from './support/kafka-test-kit';
+import { itOnKafka } from './support/on-kafka';
 
 describe('seek and replay from a running group (test broker)', () => {
   let kit: KafkaTestKit;
@@ -46,7 +47,7 @@ describe('seek and replay from a running group (test broker)', () => {
     await expect(service.seek('nope', 'ledger', 0, 'end')).rejects.toThrow(/no running consumer group "nope"/);
   });
 
-  it('seeks by timestamp to the first record at or after it, and past the last record to the end', async () => {
+  itOnKafka('offsets by timestamp (ListOffsets with a timestamp), which the mock lacks')('seeks by timestamp to the first record at or after it, and past the last record to the end', async () => {
     // Before: the mock has no timestamp lookup in ListOffsets, so this was not tested at all.
     kit = await KafkaTestKit.start({ topics: { events: 1 } });
     const base = Date.parse('2026-11-23T12:00:00Z');

@@ -2,9 +2,10 @@ import { ChildProcess, spawn } from 'child_process';
 import { join } from 'path';
 import { createInterface } from 'readline';
 import { KafkaTestKit, numbered, waitFor } from './support/kafka-test-kit';
+import { describeOnKafka } from './support/on-kafka';
 
 /** A real application process; SIGTERM must stop fetching, drain, commit and exit. */
-describe('shutdown on SIGTERM (real process)', () => {
+describeOnKafka("Kafka's own tool reads the committed offsets")('shutdown on SIGTERM (real process)', () => {
   let kit: KafkaTestKit;
   let child: ChildProcess | undefined;
 

@@ -15,6 +15,7 @@ import {
 } from '../libs/kafka-consumer/src';
 import { ApiKey, KafkaErrorCode } from '../tools/mock-broker/mock-broker';
 import { KafkaTestKit, waitFor } from './support/kafka-test-kit';
+import { itOnKafka } from './support/on-kafka';
 
 interface ConsumerView {
   /** Every record handled, as `topic partition offset`. */
@@ -208,7 +209,7 @@ describe('standalone consumer (test broker)', () => {
     expect(reader.view.failures).toEqual([]);
   });
 
-  it('discovery: partitions added to the topic with CreatePartitions are read without a duplicate (worker pool)', async () => {
+  itOnKafka('CreatePartitions')('discovery: partitions added to the topic with CreatePartitions are read without a duplicate (worker pool)', async () => {
     kit = await KafkaTestKit.start({ topics: { grows: 2 } });
     // On a worker pool: partitions added while records of the others run on it.
     const reader = consumer('grows', 'grows-reader', 2, { concurrency: 4, ordering: 'unordered' });
@@ -273,7 +274,7 @@ describe('standalone consumer (test broker)', () => {
     expect(await kit.committed('tail-reader', 'tail')).toEqual({ 0: -1, 1: -1 });
   });
 
-  it('commits refused because group-managed consumers use the groupId are reported, and reading goes on', async () => {
+  itOnKafka('the mock refuses generation -1 commits for good once the group had members; Kafka accepts them once it is empty')('commits refused because group-managed consumers use the groupId are reported, and reading goes on', async () => {
     // Kafka accepts a commit with generation -1 only while the group has no members; with a live
     // member it answers UNKNOWN_MEMBER_ID. Once the members have left, it accepts again (the mock
     // kept refusing, so this last part was not shown before).

@@ -10,6 +10,7 @@ import {
 import { join } from 'path';
 import { threadId } from 'worker_threads';
 import { KafkaTestKit, waitFor } from './support/kafka-test-kit';
+import { itOnKafka } from './support/on-kafka';
 
 const PARTITIONS = 4;
 const KEYS = 40;
@@ -101,7 +102,7 @@ describe('worker pool (test broker)', () => {
     }
   });
 
-  it('a record running three times the session timeout does not cost the membership', async () => {
+  itOnKafka("the coordinator's member list through Kafka's own tool")('a record running three times the session timeout does not cost the membership', async () => {
     kit = await KafkaTestKit.start({ topics: { long: 2 } });
     // One slow record, then records queued behind it in its partition's lane: the pool fills up
     // (maxQueuedRecords 4), partition 0 is paused, and the fetch loop keeps going for partition 1.
