@@ -106,6 +106,10 @@ async function main(): Promise<void> {
     case 'kafkajs-message':
       stop = await runKafkajs(meter);
       break;
+    case 'confluent-batch':
+    case 'confluent-consume':
+      stop = await runConfluent(meter);
+      break;
     case 'module':
       stop = await runModule(meter);
       break;
@@ -165,6 +169,66 @@ async function runKafkajs(meter: Meter): Promise<Stop> {
     });
   }
   return () => consumer.disconnect();
+}
+
+/** librdkafka settings from the same FETCH/GROUP values as the kafkajs rows. */
+function confluentSettings(): Record<string, string | number | boolean> {
+  return {
+    'bootstrap.servers': config.brokers.join(','),
+    'client.id': `bench-${config.row}`,
+    'group.id': config.groupId,
+    'session.timeout.ms': GROUP.sessionTimeout,
+    'heartbeat.interval.ms': GROUP.heartbeatInterval,
+    'fetch.min.bytes': FETCH.minBytes,
+    'fetch.max.bytes': FETCH.maxBytes,
+    'max.partition.fetch.bytes': FETCH.maxBytesPerPartition,
+    'fetch.wait.max.ms': FETCH.maxWaitTimeInMs,
+    'auto.offset.reset': 'earliest',
+  };
+}
+
+/**
+ * Raw Confluent client (loaded only for these rows): its KafkaJS-style eachBatch, or its
+ * lower-level KafkaConsumer with batched consume(n) in a loop; both no-op, auto-commit on.
+ */
+async function runConfluent(meter: Meter): Promise<Stop> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const confluent = require('@confluentinc/kafka-javascript') as typeof import('@confluentinc/kafka-javascript');
+  if (config.kind === 'confluent-batch') {
+    const { 'bootstrap.servers': _servers, ...settings } = confluentSettings();
+    const kafka = new confluent.KafkaJS.Kafka({ kafkaJS: { brokers: config.brokers, logLevel: confluent.KafkaJS.logLevel.ERROR } });
+    const consumer = kafka.consumer({ ...settings, 'js.consumer.max.batch.size': -1 } as never);
+    await consumer.connect();
+    await consumer.subscribe({ topics: [config.topic] });
+    await consumer.run({
+      partitionsConsumedConcurrently: config.partitionsConsumedConcurrently ?? 1,
+      eachBatch: async ({ batch }) => {
+        meter.started();
+        meter.done(batch.messages.length);
+      },
+    });
+    return () => consumer.disconnect();
+  }
+  const consumer = new confluent.KafkaConsumer({ ...confluentSettings(), 'enable.auto.commit': true }, {});
+  await new Promise<void>((resolve, reject) => consumer.connect({}, (error) => (error ? reject(error) : resolve())));
+  consumer.setDefaultConsumeTimeout(100);
+  // Return as soon as records are there, not after the whole timeout (the typings lack it).
+  (consumer as unknown as { setDefaultIsTimeoutOnlyForFirstMessage(on: boolean): void }).setDefaultIsTimeoutOnlyForFirstMessage(true);
+  consumer.subscribe([config.topic]);
+  let running = true;
+  void (async () => {
+    while (running) {
+      const messages = await new Promise<unknown[]>((resolve) => consumer.consume(1000, (error, list) => resolve(error ? [] : list)));
+      if (messages.length === 0) continue;
+      meter.started();
+      meter.done(messages.length);
+    }
+  })();
+  return () =>
+    new Promise<void>((resolve) => {
+      running = false;
+      consumer.disconnect(() => resolve());
+    });
 }
 
 /**

@@ -82,6 +82,8 @@ interface RowDef {
 
 const ROWS: RowDef[] = [
   { name: 'kafkajs-eachBatch-noop', kind: 'kafkajs-batch', topic: 'main', ioMs: 0, measures: 'throughput', what: 'ceiling: raw kafkajs consumer, eachBatch, no-op' },
+  { name: 'confluent-eachBatch-noop', kind: 'confluent-batch', topic: 'main', ioMs: 0, measures: 'throughput', what: "ceiling of the confluent engine's client: its KafkaJS-style eachBatch, no-op" },
+  { name: 'confluent-consume-noop', kind: 'confluent-consume', topic: 'main', ioMs: 0, measures: 'throughput', what: 'the same client, lower-level KafkaConsumer: consume(1000) in a loop, no-op' },
   { name: 'module-noop', kind: 'module', topic: 'main', ioMs: 0, measures: 'throughput', what: 'our module, sequential @KafkaHandler, no-op' },
   { name: 'nest-transport-noop', kind: 'nest', topic: 'main', ioMs: 0, measures: 'throughput', what: 'NestJS Transport.KAFKA microservice, @EventPattern, no-op' },
   {

@@ -37,7 +37,7 @@ export const PRODUCE_CHUNK = 2_500;
 export const MOCK_PARTITION_LOG_CAP = 5 * 1024 * 1024;
 
 /** `timers`: no consumer at all, only `concurrency` loops awaiting `ioMs` timers (what the event loop allows). */
-export type ConsumerKind = 'kafkajs-batch' | 'kafkajs-message' | 'module' | 'nest' | 'timers';
+export type ConsumerKind = 'kafkajs-batch' | 'kafkajs-message' | 'confluent-batch' | 'confluent-consume' | 'module' | 'nest' | 'timers';
 
 /** What one child process measures; passed as JSON on its command line. */
 export interface ChildConfig {

@@ -6,8 +6,17 @@ import type { KafkaBroker } from '../../tools/kafka/kafka-broker';
 import type { MockBroker } from '../../tools/mock-broker/mock-broker';
 import { startTestBroker, TestBroker, TestBrokerOptions } from '../../tools/test-broker';
 
+/** The engine the broker tests run on: TEST_ENGINE=kafkajs (the default) or confluent. */
+export const TEST_ENGINE = selectedEngine();
+
+function selectedEngine(value = process.env.TEST_ENGINE ?? 'kafkajs'): 'kafkajs' | 'confluent' {
+  if (value === 'kafkajs' || value === 'confluent') return value;
+  throw new Error(`TEST_ENGINE=${value}: use "kafkajs" (the default) or "confluent"`);
+}
+
 /** Settings that keep group joins and empty fetches short in tests. */
 export const FAST_CONSUMER: Partial<KafkaConsumerModuleOptions> = {
+  engine: TEST_ENGINE,
   sessionTimeoutMs: 6_000,
   heartbeatIntervalMs: 500,
   rebalanceTimeoutMs: 10_000,

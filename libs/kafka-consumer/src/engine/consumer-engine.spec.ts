@@ -9,6 +9,7 @@ const none: EngineCapabilities = {
   commitMetadata: false,
   standaloneAssignment: false,
   kip848: false,
+  assignmentStrategies: ['range', 'roundrobin', 'sticky', 'cooperative-sticky'],
 };
 const engine = (capabilities: Partial<EngineCapabilities>) => ({ name: 'limited', capabilities: { ...none, customAssignors: true, ...capabilities } });
 const wants = { groupId: 'billing', standalone: false, assignmentStrategy: 'cooperative-sticky' };
@@ -25,7 +26,10 @@ describe('checkEngineSupports', () => {
     expect(staticMember).toThrow(KafkaConsumerConfigError);
     expect(staticMember).toThrow(/groups\.billing\.groupInstanceId = "b-1": needs static membership, which the limited engine does not support/);
     expect(() => checkEngineSupports(engine({}), { ...wants, standalone: true })).toThrow(/groups\.billing\.standalone = true: needs standalone assignment/);
-    expect(() => checkEngineSupports(engine({ customAssignors: false }), wants)).toThrow(/assignmentStrategy = "cooperative-sticky"/);
-    expect(() => checkEngineSupports(engine({ customAssignors: false, nativeCooperative: true }), wants)).not.toThrow();
+    const native = engine({ customAssignors: false, nativeCooperative: true, assignmentStrategies: ['range', 'roundrobin', 'cooperative-sticky'] });
+    expect(() => checkEngineSupports(native, wants)).not.toThrow();
+    expect(() => checkEngineSupports(native, { ...wants, assignmentStrategy: 'sticky' })).toThrow(
+      /groups\.billing\.assignmentStrategy = "sticky": needs an assignor this client lacks \(it has range, roundrobin, cooperative-sticky\), which the limited engine does not support/,
+    );
   });
 });

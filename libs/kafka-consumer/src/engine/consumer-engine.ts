@@ -2,6 +2,7 @@ import { KafkaConsumerConfigError } from '../errors/kafka-consumer-config.error'
 import type { StickyMemberState } from '../assignors/sticky-member-state';
 import type { RecordHeaders } from '../interfaces/message-context.interface';
 import type { TopicPartition } from '../interfaces/rebalance.interface';
+import type { AssignmentStrategy } from '../interfaces/module-options.interface';
 import type { ResolvedConsumerSettings } from '../options/resolved-options';
 
 /** A join's outcome: this member's id, the generation, and its partitions by topic. */
@@ -77,6 +78,8 @@ export interface EngineCapabilities {
   standaloneAssignment: boolean;
   /** The KIP-848 consumer group protocol. */
   kip848: boolean;
+  /** The assignment strategies it honours (its own or the module's assignors). */
+  assignmentStrategies: readonly AssignmentStrategy[];
 }
 
 /**
@@ -126,8 +129,8 @@ export function checkEngineSupports(engine: Pick<ConsumerEngine, 'name' | 'capab
   const { capabilities } = engine;
   if (wants.groupInstanceId !== undefined && !capabilities.staticMembership) throw refuse('groupInstanceId', wants.groupInstanceId, 'static membership');
   if (wants.standalone && !capabilities.standaloneAssignment) throw refuse('standalone', true, 'standalone assignment');
-  if (!capabilities.customAssignors && !capabilities.nativeCooperative) {
-    throw refuse('assignmentStrategy', wants.assignmentStrategy, "the module's assignors or the client's own cooperative rebalancing");
+  if (!capabilities.assignmentStrategies.includes(wants.assignmentStrategy as AssignmentStrategy)) {
+    throw refuse('assignmentStrategy', wants.assignmentStrategy, `an assignor this client lacks (it has ${capabilities.assignmentStrategies.join(', ')})`);
   }
 }
 

@@ -5,6 +5,9 @@ export type AssignmentStrategy = 'range' | 'roundrobin' | 'sticky' | 'cooperativ
 
 export type AutoOffsetReset = 'earliest' | 'latest';
 
+/** The Kafka client under a group: kafkajs (default) or Confluent's librdkafka-based client (an optional peer). */
+export type KafkaEngineName = 'kafkajs' | 'confluent';
+
 /** How much the Kafka client logs through the Nest logger. */
 export type KafkaLogLevel = 'nothing' | 'error' | 'warn' | 'info' | 'debug';
 
@@ -51,6 +54,12 @@ export interface ConsumerSettings {
    * again when the record ends, as a Java consumer does (default 300000).
    */
   maxPollIntervalMs?: number;
+  /**
+   * The Kafka client this group consumes with (default `kafkajs`). `confluent`
+   * needs the optional peer @confluentinc/kafka-javascript; options it cannot
+   * honour fail at startup (see the README's engine table).
+   */
+  engine?: KafkaEngineName;
   /** partition.assignment.strategy (§4.5.12, default `cooperative-sticky`). */
   assignmentStrategy?: AssignmentStrategy;
   /**

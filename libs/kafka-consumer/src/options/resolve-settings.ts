@@ -1,7 +1,7 @@
 import { KafkaConsumerConfigError } from '../errors/kafka-consumer-config.error';
 import type { ConsumerSettings } from '../interfaces/module-options.interface';
 import { integerAtLeast, oneOf, TOPIC_NAME } from './option-rules';
-import { ASSIGNMENT_STRATEGIES, AUTO_OFFSET_RESET } from './option-values';
+import { ASSIGNMENT_STRATEGIES, AUTO_OFFSET_RESET, ENGINES } from './option-values';
 import type { ResolvedConsumerSettings } from './resolved-options';
 import { resolveStandalone } from './resolve-standalone';
 
@@ -17,13 +17,14 @@ export const CONSUMER_DEFAULTS: ResolvedConsumerSettings = {
   maxPartitionFetchBytes: 1_048_576,
   maxBufferedBytes: 2_097_152,
   autoOffsetReset: 'latest',
+  engine: 'kafkajs',
   assignmentStrategy: 'cooperative-sticky',
   maxPollRecords: 500,
   maxPollIntervalMs: 300_000,
   partitionsConsumedConcurrently: 1,
 };
 
-const SETTING_MINIMUMS: Record<Exclude<keyof ConsumerSettings, 'autoOffsetReset' | 'assignmentStrategy' | 'groupInstanceId' | 'standalone'>, number> = {
+const SETTING_MINIMUMS: Record<Exclude<keyof ConsumerSettings, 'autoOffsetReset' | 'engine' | 'assignmentStrategy' | 'groupInstanceId' | 'standalone'>, number> = {
   sessionTimeoutMs: 1,
   heartbeatIntervalMs: 1,
   rebalanceTimeoutMs: 1,
@@ -46,6 +47,7 @@ export function resolveSettings(prefix: string, base: ResolvedConsumerSettings, 
   if (settings.autoOffsetReset !== undefined) {
     resolved.autoOffsetReset = oneOf(prefix + 'autoOffsetReset', settings.autoOffsetReset, AUTO_OFFSET_RESET);
   }
+  if (settings.engine !== undefined) resolved.engine = oneOf(prefix + 'engine', settings.engine, ENGINES);
   if (settings.assignmentStrategy !== undefined) {
     resolved.assignmentStrategy = oneOf(prefix + 'assignmentStrategy', settings.assignmentStrategy, ASSIGNMENT_STRATEGIES);
   }

@@ -1,6 +1,6 @@
 import type { LoggerService } from '@nestjs/common';
 import type { ClientErrors, ClusterAdmin } from '../engine/kafka-client';
-import { checkEngineSupports, ConsumerEngine, EngineBatch, EngineSetup, FetchLoopControl, JoinResult } from '../engine/consumer-engine';
+import { ConsumerEngine, EngineBatch, EngineSetup, FetchLoopControl, JoinResult } from '../engine/consumer-engine';
 import { CommitCoordinator } from '../commit/commit-coordinator';
 import { StickyMemberState } from '../assignors/sticky-member-state';
 import type { DiscoveredRebalanceHook } from '../discovery/kafka-handler.explorer';
@@ -213,13 +213,8 @@ export class GroupRunner {
       this.deps.logger.warn?.(`group ${group.groupId}: topics ${missing.join(', ')} do not exist yet; they are subscribed when they appear`);
     }
     await this.handlers.startThreads();
+    // What the engine cannot honour was refused at module init (checkGroupEngine).
     const engine = this.deps.createEngine(this.engineSetup());
-    checkEngineSupports(engine, {
-      groupId: group.groupId,
-      groupInstanceId: group.settings.groupInstanceId,
-      standalone: this.standalone !== undefined,
-      assignmentStrategy: group.settings.assignmentStrategy,
-    });
     this.engine = engine;
     await engine.connect();
     if (this.session.stopping) return; // stop() came during the start: it disconnects what was connected

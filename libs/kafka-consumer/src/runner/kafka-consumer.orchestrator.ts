@@ -14,8 +14,9 @@ import { RESOLVED_MODULE_OPTIONS } from '../kafka-consumer.constants';
 import type { ResolvedGroup, ResolvedModuleOptions } from '../options/resolved-options';
 import { resolveGroups } from '../options/resolve-options';
 import { DeadLetterPublisher } from '../dispatch/dead-letter-publisher';
-import type { KafkaClient, KafkaClientFactory } from '../engine/kafka-client';
-import { createKafkajsClient } from '../engine/kafkajs/kafkajs-client';
+import type { KafkaClient } from '../engine/kafka-client';
+import { CLIENT_FACTORIES, checkGroupEngine } from '../engine/engines';
+import type { KafkaEngineName } from '../interfaces/module-options.interface';
 import { GroupRunner } from './group-runner';
 
 const SIGNALS: NodeJS.Signals[] = ['SIGTERM', 'SIGINT'];
@@ -32,12 +33,11 @@ export class KafkaConsumerOrchestrator implements OnModuleInit, OnApplicationBoo
   private errorHooks: DiscoveredErrorHook[] = [];
   private rebalanceHooks: DiscoveredRebalanceHook[] = [];
   private runners: GroupRunner[] = [];
-  private client: KafkaClient | undefined;
+  /** One client per engine in use; the module-wide engine's also does admin calls and dead letters. */
+  private readonly clients = new Map<KafkaEngineName, KafkaClient>();
   private deadLetters: DeadLetterPublisher | undefined;
   private stopping: Promise<void> | undefined;
   private othersHandleSignals = false;
-  /** The Kafka client library behind every group (kafkajs today; see engine/). */
-  private readonly createClient: KafkaClientFactory<ResolvedModuleOptions> = createKafkajsClient;
 
   constructor(
     private readonly explorer: KafkaHandlerExplorer,
@@ -47,6 +47,7 @@ export class KafkaConsumerOrchestrator implements OnModuleInit, OnApplicationBoo
   onModuleInit(): void {
     const { handlers, errorHooks, rebalanceHooks } = this.explorer.explore();
     this.groups = resolveGroups(this.options, handlers);
+    for (const group of this.groups) checkGroupEngine(group);
     this.errorHooks = errorHooks;
     this.rebalanceHooks = rebalanceHooks;
     const groupIds = this.groups.map((g) => g.groupId);
@@ -62,16 +63,15 @@ export class KafkaConsumerOrchestrator implements OnModuleInit, OnApplicationBoo
       this.logger.warn('no @KafkaHandler methods found; no consumer started');
       return;
     }
-    const client = this.createClient(this.options, this.logger);
-    this.client = client;
-    await client.connect();
-    this.deadLetters = new DeadLetterPublisher(client.deadLetters);
+    const main = await this.client(this.options.defaults.engine);
+    for (const group of this.groups) await this.client(group.settings.engine);
+    this.deadLetters = new DeadLetterPublisher(main.deadLetters);
     this.runners = this.groups.map(
       (group) =>
         new GroupRunner({
-          createEngine: (setup) => client.createEngine(setup),
-          admin: client.admin,
-          errors: client.errors,
+          createEngine: (setup) => this.clients.get(group.settings.engine)!.createEngine(setup),
+          admin: main.admin,
+          errors: this.clients.get(group.settings.engine)!.errors,
           group,
           options: this.options,
           reportFailure: (failure) => this.reportFailure(failure),
@@ -89,6 +89,17 @@ export class KafkaConsumerOrchestrator implements OnModuleInit, OnApplicationBoo
       throw failed.reason;
     }
     this.listenForSignals();
+  }
+
+  /** The client of an engine, created and connected on first use. */
+  private async client(engine: KafkaEngineName): Promise<KafkaClient> {
+    let client = this.clients.get(engine);
+    if (!client) {
+      client = CLIENT_FACTORIES[engine](this.options, this.logger);
+      this.clients.set(engine, client);
+      await client.connect();
+    }
+    return client;
   }
 
   beforeApplicationShutdown(): Promise<void> {
@@ -111,7 +122,7 @@ export class KafkaConsumerOrchestrator implements OnModuleInit, OnApplicationBoo
     this.stopping ??= (async () => {
       await Promise.all(this.runners.map((runner) => runner.stop()));
       await this.deadLetters?.close();
-      await this.client?.disconnect().catch(() => undefined);
+      await Promise.all([...this.clients.values()].map((client) => client.disconnect().catch(() => undefined)));
     })();
     return this.stopping;
   }

@@ -1,0 +1,359 @@
+import type { LoggerService } from '@nestjs/common';
+import type { KafkaConsumer, LibrdKafkaError, Message, TopicPartition, TopicPartitionOffset } from '@confluentinc/kafka-javascript';
+
+/** The lower-level consumer with the calls its typings leave out (all in its lib/kafka-consumer.js). */
+type RdConsumer = KafkaConsumer & {
+  commitCb(offsets: TopicPartitionOffset[], callback: (error: LibrdKafkaError | null) => void): void;
+  rebalanceProtocol(): 'NONE' | 'EAGER' | 'COOPERATIVE';
+  assignmentLost(): boolean;
+  incrementalAssign(partitions: TopicPartitionOffset[]): void;
+  incrementalUnassign(partitions: TopicPartition[]): void;
+  setDefaultIsTimeoutOnlyForFirstMessage(on: boolean): void;
+};
+import type { ConsumerEngine, EngineBatch, EngineCapabilities, EngineOffset, EngineSetup, FetchedRecord } from '../consumer-engine';
+import type { RecordHeaders } from '../../interfaces/message-context.interface';
+import type { ResolvedModuleOptions } from '../../options/resolved-options';
+import { parseTopicPartitionKey, topicPartitionKey } from '../../offsets/topic-partition-key';
+import { consumerConfig, logRdkafka } from './confluent-config';
+import { CONFLUENT_ERRORS, RD } from './confluent-errors';
+import type { ConfluentLibrary } from './confluent-library';
+
+/** What librdkafka does itself, and what the module cannot add on top of it. */
+export const CONFLUENT_CAPABILITIES: EngineCapabilities = {
+  customAssignors: false,
+  staticMembership: true,
+  nativeCooperative: true,
+  commitMetadata: false,
+  standaloneAssignment: false,
+  kip848: false,
+  assignmentStrategies: ['range', 'roundrobin', 'cooperative-sticky'],
+};
+
+/** Records asked of librdkafka per consume call; it returns earlier when fewer are there. */
+const CONSUME_BATCH = 1000;
+/** How long one consume call waits for a first record. */
+const CONSUME_WAIT_MS = 100;
+/** librdkafka: start at the committed offset, else auto.offset.reset. */
+const OFFSET_STORED = -1000;
+const OFFSET_BEGINNING = -2;
+const OFFSET_END = -1;
+
+/**
+ * The Confluent client (librdkafka) behind the engine interface, on its
+ * lower-level KafkaConsumer: batched consume() in one fetch loop, records
+ * handed to the core per partition. librdkafka heartbeats on its own thread
+ * and runs the group protocol natively (range, roundrobin, cooperative-sticky,
+ * static membership); its rebalance callback is awaited: the core's hooks run
+ * before librdkafka changes the assignment. A batch the core leaves
+ * unresolved is rewound (a seek to the first unresolved record), so it is
+ * fetched again, as with kafkajs.
+ */
+export class ConfluentConsumerEngine implements ConsumerEngine {
+  readonly name = 'confluent';
+  readonly capabilities = CONFLUENT_CAPABILITIES;
+  private readonly consumer: RdConsumer;
+  private readonly topics = new Map<string, boolean>();
+  /** The current assignment, by `topic partition` key. */
+  private readonly assigned = new Set<string>();
+  /** Seeks of partitions not assigned yet: applied when they are. */
+  private readonly pendingSeeks = new Map<string, number>();
+  /** Partitions sought while their batch ran: the batch must not rewind them. */
+  private readonly soughtInBatch = new Set<string>();
+  private running = false;
+  private loop: Promise<void> | undefined;
+  private rebalance: Promise<void> = Promise.resolve();
+  /** A local count of assignments: librdkafka does not expose the group's generation. */
+  private generation = 0;
+  private joined: { promise: Promise<void>; resolve: () => void };
+
+  constructor(
+    library: ConfluentLibrary,
+    options: ResolvedModuleOptions,
+    private readonly setup: EngineSetup,
+    private readonly logger: LoggerService,
+  ) {
+    let resolve!: () => void;
+    this.joined = { promise: new Promise<void>((r) => (resolve = r)), resolve };
+    const config = {
+      ...consumerConfig(options, setup.groupId, setup.settings),
+      event_cb: true,
+      rebalance_cb: (error: LibrdKafkaError, assignment: TopicPartition[]) => this.onRebalance(error, assignment),
+    };
+    this.consumer = new library.KafkaConsumer(config as never, {}) as RdConsumer;
+    this.consumer.on('event.log', (event: { severity: number; fac: string; message: string }) => logRdkafka(logger, setup.groupId, event));
+    this.consumer.on('event.error', (error: LibrdKafkaError) => this.onError(error));
+  }
+
+  connect(): Promise<void> {
+    return new Promise((resolve, reject) => this.consumer.connect({}, (error) => (error ? reject(error) : resolve())));
+  }
+
+  async subscribe(topics: string[], fromBeginning: boolean): Promise<void> {
+    for (const topic of topics) this.topics.set(topic, fromBeginning);
+  }
+
+  async run(partitionsConsumedConcurrently: number): Promise<void> {
+    this.consumer.setDefaultConsumeTimeout(CONSUME_WAIT_MS);
+    // Return as soon as records are there rather than after the whole wait.
+    this.consumer.setDefaultIsTimeoutOnlyForFirstMessage(true);
+    this.consumer.subscribe([...this.topics.keys()]);
+    this.running = true;
+    this.loop = this.fetchLoop(Math.max(1, partitionsConsumedConcurrently));
+    await this.joined.promise;
+  }
+
+  pause(keys: string[]): void {
+    this.consumer.pause(keys.map((key) => parseTopicPartitionKey(key)));
+  }
+
+  resume(keys: string[]): void {
+    this.consumer.resume(keys.map((key) => parseTopicPartitionKey(key)));
+  }
+
+  pauseTopics(topics: string[]): void {
+    const keys = [...this.assigned].filter((key) => topics.includes(parseTopicPartitionKey(key).topic));
+    try {
+      if (keys.length > 0) this.pause(keys);
+    } catch {
+      // Not consuming (closing): nothing is fetched.
+    }
+  }
+
+  seek(topic: string, partition: number, offset: string): void {
+    const key = topicPartitionKey(topic, partition);
+    if (!this.assigned.has(key)) {
+      this.pendingSeeks.set(key, Number(offset));
+      return;
+    }
+    this.soughtInBatch.add(key);
+    this.consumer.seek({ topic, partition, offset: Number(offset) }, 0, (error) => {
+      if (error) this.logger.error(`group ${this.setup.groupId}: seek of ${topic}[${partition}] to ${offset} failed: ${error.message}`);
+    });
+  }
+
+  commit(offsets: EngineOffset[]): Promise<void> {
+    const list = offsets.map(({ topic, partition, offset }) => ({ topic, partition, offset: Number(offset) }));
+    return new Promise((resolve, reject) => this.consumer.commitCb(list, (error) => (error ? reject(error) : resolve())));
+  }
+
+  async addPartitions(): Promise<void> {
+    throw new Error('the confluent engine has no standalone consumer');
+  }
+
+  keepAlive(): void {
+    // librdkafka heartbeats on its own thread.
+  }
+
+  async disconnect(): Promise<void> {
+    this.running = false;
+    await this.loop;
+    await this.rebalance;
+    await new Promise<void>((resolve) => this.consumer.disconnect(() => resolve()));
+  }
+
+  private async fetchLoop(concurrency: number): Promise<void> {
+    const { listener, pendingTopics } = this.setup;
+    while (this.running && !listener.stopping()) {
+      if (pendingTopics.size > 0) this.growSubscription();
+      const messages = await this.consume();
+      // A rebalance callback runs inside consume: let it finish before handing anything out.
+      await this.rebalance;
+      if (messages.length === 0 || !this.running || listener.stopping()) continue;
+      const batches = batchesOf(messages, (key) => this.assigned.has(key));
+      await runLimited(batches, concurrency, (batch) => this.dispatch(batch));
+    }
+  }
+
+  private consume(): Promise<Message[]> {
+    return new Promise((resolve) =>
+      this.consumer.consume(CONSUME_BATCH, (error, messages) => {
+        if (error && error.code !== RD.TIMED_OUT) this.logger.warn?.(`group ${this.setup.groupId}: consume: ${error.message}`);
+        resolve(error ? [] : messages);
+      }),
+    );
+  }
+
+  /** One partition's records to the core; what it leaves unresolved is fetched again. */
+  private async dispatch(batch: PartitionBatch): Promise<void> {
+    const key = topicPartitionKey(batch.topic, batch.partition);
+    this.soughtInBatch.delete(key);
+    let resolved: string | undefined;
+    let stopped = false;
+    const control = {
+      resolveOffset: (offset: string) => void (resolved = offset),
+      heartbeat: async () => undefined,
+      isRunning: () => this.running && !stopped && this.assigned.has(key),
+    };
+    try {
+      await this.setup.listener.onBatch(batch, control);
+    } catch (error) {
+      stopped = true;
+      // A generation the commit learned was over: librdkafka rejoins by itself.
+      if (!CONFLUENT_ERRORS.isGeneration(error)) {
+        this.logger.error(`group ${this.setup.groupId}: batch of ${batch.topic}[${batch.partition}] failed: ${(error as Error)?.message ?? error}`);
+      }
+    }
+    const next = resolved === undefined ? batch.messages[0].offset : String(BigInt(resolved) + 1n);
+    const complete = resolved !== undefined && resolved === batch.lastOffset();
+    if (!complete && this.assigned.has(key) && !this.soughtInBatch.has(key) && this.running) {
+      this.seek(batch.topic, batch.partition, next);
+      this.soughtInBatch.delete(key);
+    }
+  }
+
+  /** New topics of a pattern: the subscription grows (librdkafka rejoins; cooperative keeps the rest fetching). */
+  private growSubscription(): void {
+    const { pendingTopics } = this.setup;
+    for (const [topic, fromBeginning] of pendingTopics) this.topics.set(topic, fromBeginning);
+    pendingTopics.clear();
+    this.consumer.subscribe([...this.topics.keys()]);
+  }
+
+  private onRebalance(error: LibrdKafkaError, assignment: TopicPartition[]): void {
+    const step = this.rebalance.then(() => this.handleRebalance(error.code, assignment));
+    this.rebalance = step.catch((failure) => this.logger.error(`group ${this.setup.groupId}: rebalance failed: ${(failure as Error)?.stack ?? failure}`));
+  }
+
+  /**
+   * Eager: revoke-all → the core drains and commits (beforeJoin), then
+   * unassign; assign-all → afterJoin (revoked and assigned hooks), then assign.
+   * Cooperative: each callback carries only the partitions that move;
+   * afterJoin gets the whole assignment after the change. A lost assignment
+   * (session expired, fenced) commits nothing.
+   */
+  private async handleRebalance(code: number, partitions: TopicPartition[]): Promise<void> {
+    const { listener } = this.setup;
+    const cooperative = this.consumer.rebalanceProtocol() === 'COOPERATIVE';
+    const keys = partitions.map(({ topic, partition }) => topicPartitionKey(topic, partition));
+    if (code === RD.ASSIGN_PARTITIONS) {
+      for (const key of keys) this.assigned.add(key);
+      if (!listener.stopping()) await listener.afterJoin({ memberId: '', generationId: ++this.generation, assignment: this.assignmentByTopic() });
+      const starts = await this.startOffsets(partitions);
+      if (cooperative) this.consumer.incrementalAssign(starts);
+      else this.consumer.assign(starts);
+      this.joined.resolve();
+      return;
+    }
+    if (code !== RD.REVOKE_PARTITIONS) {
+      this.logger.error(`group ${this.setup.groupId}: rebalance error: ${code}`);
+      return;
+    }
+    if (!listener.stopping()) {
+      if (this.consumer.assignmentLost()) await listener.beforeJoin(true);
+      else if (!cooperative) await listener.beforeJoin(false);
+      else {
+        for (const key of keys) this.assigned.delete(key);
+        await listener.afterJoin({ memberId: '', generationId: this.generation, assignment: this.assignmentByTopic() });
+      }
+    }
+    for (const key of keys) this.assigned.delete(key);
+    if (cooperative) this.consumer.incrementalUnassign(partitions);
+    else this.consumer.unassign();
+  }
+
+  /**
+   * Where each assigned partition starts: a seek made before (by an
+   * @OnPartitionsAssigned hook), else its committed offset; without one, the
+   * topic's own start when it differs from the group's auto.offset.reset.
+   */
+  private async startOffsets(partitions: TopicPartition[]): Promise<TopicPartitionOffset[]> {
+    const reset = this.setup.settings.autoOffsetReset === 'earliest';
+    const own = partitions.filter(({ topic }) => (this.topics.get(topic) ?? reset) !== reset);
+    const committed = own.length > 0 ? await this.committed(own) : new Map<string, number>();
+    return partitions.map(({ topic, partition }) => {
+      const key = topicPartitionKey(topic, partition);
+      const sought = this.pendingSeeks.get(key);
+      this.pendingSeeks.delete(key);
+      if (sought !== undefined) return { topic, partition, offset: sought };
+      const done = committed.get(key);
+      if (done === undefined || done >= 0) return { topic, partition, offset: OFFSET_STORED };
+      return { topic, partition, offset: this.topics.get(topic) ? OFFSET_BEGINNING : OFFSET_END };
+    });
+  }
+
+  private committed(partitions: TopicPartition[]): Promise<Map<string, number>> {
+    return new Promise((resolve) =>
+      this.consumer.committed(partitions, 10_000, (error, list) => {
+        if (error) {
+          this.logger.warn?.(`group ${this.setup.groupId}: committed offsets unknown (${error.message}); partitions start by autoOffsetReset`);
+          return resolve(new Map());
+        }
+        resolve(new Map(list.map(({ topic, partition, offset }) => [topicPartitionKey(topic, partition), offset])));
+      }),
+    );
+  }
+
+  private assignmentByTopic(): Record<string, number[]> {
+    const byTopic: Record<string, number[]> = {};
+    for (const key of this.assigned) {
+      const { topic, partition } = parseTopicPartitionKey(key);
+      (byTopic[topic] ??= []).push(partition);
+    }
+    return byTopic;
+  }
+
+  /** A fatal librdkafka error (a fenced static member) stops the consumer for good; others are logged. */
+  private onError(error: LibrdKafkaError): void {
+    const fatal = (error as { isFatal?: boolean }).isFatal === true || CONFLUENT_ERRORS.isFenced(error);
+    if (!fatal) {
+      this.logger.warn?.(`group ${this.setup.groupId}: librdkafka: ${error.message}`);
+      return;
+    }
+    this.running = false;
+    this.joined.resolve();
+    this.setup.listener.onCrash(error as unknown as Error, false);
+  }
+}
+
+interface PartitionBatch extends EngineBatch {
+  messages: FetchedRecord[];
+}
+
+/** Consumed records grouped by partition, in offset order; partitions no longer assigned are dropped. */
+function batchesOf(messages: Message[], assigned: (key: string) => boolean): PartitionBatch[] {
+  const byKey = new Map<string, PartitionBatch>();
+  for (const message of messages) {
+    const key = topicPartitionKey(message.topic, message.partition);
+    let batch = byKey.get(key);
+    if (!batch) {
+      if (!assigned(key)) continue;
+      const records: FetchedRecord[] = [];
+      batch = { topic: message.topic, partition: message.partition, messages: records, highWatermark: '0', lastOffset: () => records[records.length - 1].offset };
+      byKey.set(key, batch);
+    }
+    batch.messages.push(toRecord(message));
+  }
+  for (const batch of byKey.values()) batch.highWatermark = String(BigInt(batch.lastOffset()) + 1n);
+  return [...byKey.values()];
+}
+
+function toRecord(message: Message): FetchedRecord {
+  const key = message.key === undefined || message.key === null ? null : Buffer.isBuffer(message.key) ? message.key : Buffer.from(String(message.key));
+  return { offset: String(message.offset), key, value: message.value ?? null, headers: message.headers ? headersOf(message.headers) : undefined, timestamp: String(message.timestamp ?? 0) };
+}
+
+/** librdkafka's header list (one object per header) → the core's header map; a repeated key keeps every value. */
+function headersOf(list: Array<Record<string, string | Buffer>>): RecordHeaders {
+  const headers: RecordHeaders = {};
+  for (const entry of list) {
+    for (const [name, value] of Object.entries(entry)) {
+      const buffer = Buffer.isBuffer(value) ? value : Buffer.from(value);
+      const existing = headers[name];
+      headers[name] = existing === undefined ? buffer : Array.isArray(existing) ? [...existing, buffer] : [existing as Buffer, buffer];
+    }
+  }
+  return headers;
+}
+
+/** Runs `work` on every item, at most `limit` at a time. */
+async function runLimited<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  if (limit <= 1 || items.length <= 1) {
+    for (const item of items) await work(item);
+    return;
+  }
+  let next = 0;
+  const lane = async () => {
+    while (next < items.length) await work(items[next++]);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+}
