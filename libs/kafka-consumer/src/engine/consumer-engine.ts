@@ -120,6 +120,7 @@ export interface EngineRequirements {
   groupInstanceId?: string;
   standalone: boolean;
   assignmentStrategy: string;
+  groupProtocol?: string;
 }
 
 /** Refuses at startup an option the engine cannot honour, naming option and engine. */
@@ -129,6 +130,10 @@ export function checkEngineSupports(engine: Pick<ConsumerEngine, 'name' | 'capab
   const { capabilities } = engine;
   if (wants.groupInstanceId !== undefined && !capabilities.staticMembership) throw refuse('groupInstanceId', wants.groupInstanceId, 'static membership');
   if (wants.standalone && !capabilities.standaloneAssignment) throw refuse('standalone', true, 'standalone assignment');
+  if (wants.groupProtocol === 'consumer') {
+    if (!capabilities.kip848) throw refuse('groupProtocol', 'consumer', 'the KIP-848 consumer group protocol');
+    return; // the broker assigns: no client-side strategy applies
+  }
   if (!capabilities.assignmentStrategies.includes(wants.assignmentStrategy as AssignmentStrategy)) {
     throw refuse('assignmentStrategy', wants.assignmentStrategy, `an assignor this client lacks (it has ${capabilities.assignmentStrategies.join(', ')})`);
   }

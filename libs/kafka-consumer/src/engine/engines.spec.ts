@@ -20,7 +20,9 @@ describe('checkGroupEngine', () => {
       /groups\.billing\.assignmentStrategy = "sticky": needs an assignor this client lacks .* which the confluent engine does not support/,
     );
     const standalone = group({ engine: 'confluent', groups: { billing: { standalone: { assign: [{ topic: 't' }] } } } });
-    expect(() => checkGroupEngine(standalone)).toThrow(/groups\.billing\.standalone = true: needs standalone assignment, which the confluent engine does not support/);
+    expect(() => checkGroupEngine(standalone)).not.toThrow();
+    expect(() => checkGroupEngine(group({ groupProtocol: 'consumer' }))).toThrow(/groups\.billing\.groupProtocol = "consumer": needs the KIP-848 consumer group protocol, which the kafkajs engine does not support/);
+    expect(() => checkGroupEngine(group({ engine: 'confluent', groupProtocol: 'consumer' }))).not.toThrow();
     expect(() => checkGroupEngine(group({ assignmentStrategy: 'sticky', shutdownTimeoutMs: 5_000 }))).not.toThrow();
   });
 });

@@ -25,10 +25,10 @@ export const ENGINE_CAPABILITIES: Record<KafkaEngineName, EngineCapabilities> = 
  * options, and an optional client library it needs is installed.
  */
 export function checkGroupEngine(group: ResolvedGroup<unknown>): void {
-  const { engine, groupInstanceId, standalone, assignmentStrategy } = group.settings;
+  const { engine, groupInstanceId, standalone, assignmentStrategy, groupProtocol } = group.settings;
   if (engine === 'confluent') loadConfluent();
   checkEngineSupports(
     { name: engine, capabilities: ENGINE_CAPABILITIES[engine] },
-    { groupId: group.groupId, groupInstanceId, standalone: standalone !== undefined, assignmentStrategy },
+    { groupId: group.groupId, groupInstanceId, standalone: standalone !== undefined, assignmentStrategy, groupProtocol },
   );
 }

@@ -8,6 +8,9 @@ export type AutoOffsetReset = 'earliest' | 'latest';
 /** The Kafka client under a group: kafkajs (default) or Confluent's librdkafka-based client (an optional peer). */
 export type KafkaEngineName = 'kafkajs' | 'confluent';
 
+/** The consumer group protocol: classic (JoinGroup/SyncGroup) or KIP-848's `consumer`. */
+export type GroupProtocol = 'classic' | 'consumer';
+
 /** How much the Kafka client logs through the Nest logger. */
 export type KafkaLogLevel = 'nothing' | 'error' | 'warn' | 'info' | 'debug';
 
@@ -60,6 +63,13 @@ export interface ConsumerSettings {
    * honour fail at startup (see the README's engine table).
    */
   engine?: KafkaEngineName;
+  /**
+   * group.protocol (default `classic`). `consumer`: the KIP-848 protocol of
+   * Kafka 4.x, on the confluent engine: the broker assigns partitions and every
+   * rebalance is incremental; sessionTimeoutMs, heartbeatIntervalMs,
+   * rebalanceTimeoutMs and assignmentStrategy are then the broker's and refused here.
+   */
+  groupProtocol?: GroupProtocol;
   /** partition.assignment.strategy (§4.5.12, default `cooperative-sticky`). */
   assignmentStrategy?: AssignmentStrategy;
   /**

@@ -1,5 +1,5 @@
 import type { BuiltinDeserializer, CommitMode, OrderingMode } from '../interfaces/handler-options.interface';
-import type { AssignmentStrategy, AutoOffsetReset, KafkaEngineName, KafkaLogLevel, SaslOptions } from '../interfaces/module-options.interface';
+import type { AssignmentStrategy, AutoOffsetReset, GroupProtocol, KafkaEngineName, KafkaLogLevel, SaslOptions } from '../interfaces/module-options.interface';
 
 /** The allowed values of each option that takes one of a list, for validation and error messages. */
 
@@ -17,3 +17,4 @@ export const BUILTIN_DESERIALIZERS = every<BuiltinDeserializer>()(['string', 'js
 export const LOG_LEVELS = every<KafkaLogLevel>()(['nothing', 'error', 'warn', 'info', 'debug']);
 export const SASL_MECHANISMS = every<SaslOptions['mechanism']>()(['plain', 'scram-sha-256', 'scram-sha-512', 'oauthbearer']);
 export const ENGINES = every<KafkaEngineName>()(['kafkajs', 'confluent']);
+export const GROUP_PROTOCOLS = every<GroupProtocol>()(['classic', 'consumer']);

@@ -94,6 +94,19 @@ describe('client options', () => {
   });
 });
 
+describe('groupProtocol', () => {
+  it('refuses on groupProtocol consumer (KIP-848) the settings the broker owns there, module-wide or per group', () => {
+    expect(resolveModuleOptions({ ...base, engine: 'confluent', groupProtocol: 'consumer' }).defaults.groupProtocol).toBe('consumer');
+    const moduleWide = configError(() => resolveModuleOptions({ ...base, groupProtocol: 'consumer', sessionTimeoutMs: 10_000 }));
+    expect([moduleWide.option, moduleWide.message]).toEqual(['sessionTimeoutMs', expect.stringMatching(/the broker sets it on groupProtocol "consumer" \(KIP-848\), which the module default uses/)]);
+    const perGroup = configError(() => resolveModuleOptions({ ...base, groups: { g: { groupProtocol: 'consumer', assignmentStrategy: 'range' } } }));
+    expect([perGroup.option, perGroup.message]).toEqual(['groups.g.assignmentStrategy', expect.stringMatching(/which group "g" uses/)]);
+    const inherited = configError(() => resolveModuleOptions({ ...base, heartbeatIntervalMs: 1_000, groups: { g: { groupProtocol: 'consumer' } } }));
+    expect(inherited.option).toBe('heartbeatIntervalMs');
+    expect(configError(() => resolveModuleOptions({ ...base, groupProtocol: 'kip848' as 'consumer' })).message).toMatch(/classic, consumer/);
+  });
+});
+
 describe('resolveGroups', () => {
   it('groups handlers by consumer group with the module default', () => {
     const result = groups({}, [handler('A.a', {}), handler('B.b', { groupId: 'other' })]);

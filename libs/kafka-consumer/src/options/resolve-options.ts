@@ -5,7 +5,7 @@ import { integerAtLeast, oneOf, requireNonEmptyString } from './option-rules';
 import { LOG_LEVELS, SASL_MECHANISMS } from './option-values';
 import type { ResolvedGroup, ResolvedHandler, ResolvedModuleOptions } from './resolved-options';
 import { assertNoSharedTopics, resolveHandler } from './resolve-handler';
-import { checkEagerDrainBound, CONSUMER_DEFAULTS, resolveSettings } from './resolve-settings';
+import { checkEagerDrainBound, checkGroupProtocol, CONSUMER_DEFAULTS, resolveSettings } from './resolve-settings';
 import { resolveStandaloneTopics } from './resolve-standalone';
 
 /**
@@ -31,8 +31,11 @@ export function resolveModuleOptions(options: KafkaConsumerModuleOptions): Resol
   const groups = options.groups ?? {};
   const shutdownTimeoutMs = integerAtLeast('shutdownTimeoutMs', options.shutdownTimeoutMs ?? 30_000, 0);
   checkEagerDrainBound(shutdownTimeoutMs, '', defaults);
+  checkGroupProtocol(undefined, defaults, {}, options);
   for (const [groupId, settings] of Object.entries(groups)) {
-    checkEagerDrainBound(shutdownTimeoutMs, `groups.${groupId}.`, resolveSettings(`groups.${groupId}.`, defaults, settings ?? {}));
+    const resolved = resolveSettings(`groups.${groupId}.`, defaults, settings ?? {});
+    checkEagerDrainBound(shutdownTimeoutMs, `groups.${groupId}.`, resolved);
+    checkGroupProtocol(groupId, resolved, settings ?? {}, options);
   }
 
   return {

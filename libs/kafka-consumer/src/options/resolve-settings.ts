@@ -1,7 +1,7 @@
 import { KafkaConsumerConfigError } from '../errors/kafka-consumer-config.error';
 import type { ConsumerSettings } from '../interfaces/module-options.interface';
 import { integerAtLeast, oneOf, TOPIC_NAME } from './option-rules';
-import { ASSIGNMENT_STRATEGIES, AUTO_OFFSET_RESET, ENGINES } from './option-values';
+import { ASSIGNMENT_STRATEGIES, AUTO_OFFSET_RESET, ENGINES, GROUP_PROTOCOLS } from './option-values';
 import type { ResolvedConsumerSettings } from './resolved-options';
 import { resolveStandalone } from './resolve-standalone';
 
@@ -18,13 +18,14 @@ export const CONSUMER_DEFAULTS: ResolvedConsumerSettings = {
   maxBufferedBytes: 2_097_152,
   autoOffsetReset: 'latest',
   engine: 'kafkajs',
+  groupProtocol: 'classic',
   assignmentStrategy: 'cooperative-sticky',
   maxPollRecords: 500,
   maxPollIntervalMs: 300_000,
   partitionsConsumedConcurrently: 1,
 };
 
-const SETTING_MINIMUMS: Record<Exclude<keyof ConsumerSettings, 'autoOffsetReset' | 'engine' | 'assignmentStrategy' | 'groupInstanceId' | 'standalone'>, number> = {
+const SETTING_MINIMUMS: Record<Exclude<keyof ConsumerSettings, 'autoOffsetReset' | 'engine' | 'groupProtocol' | 'assignmentStrategy' | 'groupInstanceId' | 'standalone'>, number> = {
   sessionTimeoutMs: 1,
   heartbeatIntervalMs: 1,
   rebalanceTimeoutMs: 1,
@@ -48,6 +49,7 @@ export function resolveSettings(prefix: string, base: ResolvedConsumerSettings, 
     resolved.autoOffsetReset = oneOf(prefix + 'autoOffsetReset', settings.autoOffsetReset, AUTO_OFFSET_RESET);
   }
   if (settings.engine !== undefined) resolved.engine = oneOf(prefix + 'engine', settings.engine, ENGINES);
+  if (settings.groupProtocol !== undefined) resolved.groupProtocol = oneOf(prefix + 'groupProtocol', settings.groupProtocol, GROUP_PROTOCOLS);
   if (settings.assignmentStrategy !== undefined) {
     resolved.assignmentStrategy = oneOf(prefix + 'assignmentStrategy', settings.assignmentStrategy, ASSIGNMENT_STRATEGIES);
   }
@@ -88,5 +90,23 @@ export function checkEagerDrainBound(shutdownTimeoutMs: number, prefix: string, 
       `must be below ${prefix}rebalanceTimeoutMs (${settings.rebalanceTimeoutMs}) with assignmentStrategy "${settings.assignmentStrategy}": ` +
         'an eager rebalance drains in-flight work for up to shutdownTimeoutMs before rejoining, and a member that has not rejoined within the rebalance timeout is removed from the group',
     );
+  }
+}
+
+/** Settings the KIP-848 protocol moves to the broker: a group on it must not set them. */
+const BROKER_SIDE_IN_KIP848 = ['sessionTimeoutMs', 'heartbeatIntervalMs', 'rebalanceTimeoutMs', 'assignmentStrategy'] as const;
+
+/**
+ * A group on groupProtocol `consumer` sets none of the settings the broker
+ * owns there, neither per group (`groupSettings`) nor module-wide (`moduleSettings`).
+ */
+export function checkGroupProtocol(groupId: string | undefined, resolved: ResolvedConsumerSettings, groupSettings: ConsumerSettings, moduleSettings: ConsumerSettings): void {
+  if (resolved.groupProtocol !== 'consumer') return;
+  const who = groupId === undefined ? 'the module default' : `group "${groupId}"`;
+  for (const key of BROKER_SIDE_IN_KIP848) {
+    const [where, value] = groupSettings[key] !== undefined ? [`groups.${groupId}.${key}`, groupSettings[key]] : [key, moduleSettings[key]];
+    if (value !== undefined) {
+      throw new KafkaConsumerConfigError(where, value, `the broker sets it on groupProtocol "consumer" (KIP-848), which ${who} uses; leave it out`);
+    }
   }
 }

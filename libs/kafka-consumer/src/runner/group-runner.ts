@@ -124,7 +124,8 @@ export class GroupRunner {
     this.rebalance = new RebalanceCoordinator(
       {
         groupId: group.groupId,
-        cooperative: group.settings.assignmentStrategy === 'cooperative-sticky',
+        // KIP-848 rebalances are always incremental.
+        cooperative: group.settings.assignmentStrategy === 'cooperative-sticky' || group.settings.groupProtocol === 'consumer',
         drainTimeoutMs: deps.options.shutdownTimeoutMs,
         logger,
         sticky: this.stickyState,

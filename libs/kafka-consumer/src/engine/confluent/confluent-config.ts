@@ -57,9 +57,9 @@ function tlsConfig(tls: ConnectionOptions): RdConfig {
 
 /**
  * Consumer settings → librdkafka. Offsets are committed by the module only
- * (no auto commit, no offset store). librdkafka's own max.poll.interval.ms is
- * set to its maximum: the module enforces maxPollIntervalMs itself, per
- * record, while its fetch loop may wait for room in a worker pool.
+ * (no auto commit, no offset store). max.poll.interval.ms is librdkafka's
+ * own: a fetch loop held by a record (or stalled by the module's liveness
+ * monitor) past it makes the member leave the group and join again after.
  */
 export function consumerConfig(options: ResolvedModuleOptions, groupId: string, settings: ResolvedConsumerSettings): RdConfig {
   const config: RdConfig = {
@@ -70,13 +70,18 @@ export function consumerConfig(options: ResolvedModuleOptions, groupId: string, 
     'auto.offset.reset': settings.autoOffsetReset,
     'session.timeout.ms': settings.sessionTimeoutMs,
     'heartbeat.interval.ms': settings.heartbeatIntervalMs,
-    'max.poll.interval.ms': 86_400_000,
+    'max.poll.interval.ms': settings.maxPollIntervalMs,
     'fetch.min.bytes': settings.fetchMinBytes,
     'fetch.max.bytes': settings.fetchMaxBytes,
     'fetch.wait.max.ms': settings.fetchMaxWaitMs,
     'max.partition.fetch.bytes': settings.maxPartitionFetchBytes,
     'partition.assignment.strategy': STRATEGIES[settings.assignmentStrategy] ?? settings.assignmentStrategy,
   };
+  if (settings.groupProtocol === 'consumer') {
+    // KIP-848: the broker owns the session, heartbeats and assignment.
+    config['group.protocol'] = 'consumer';
+    for (const key of ['session.timeout.ms', 'heartbeat.interval.ms', 'partition.assignment.strategy']) delete config[key];
+  }
   if (settings.maxBufferedBytes > 0) config['queued.max.messages.kbytes'] = Math.max(1, Math.ceil(settings.maxBufferedBytes / 1024));
   if (options.clientRack) config['client.rack'] = options.clientRack;
   if (settings.groupInstanceId !== undefined) config['group.instance.id'] = settings.groupInstanceId;

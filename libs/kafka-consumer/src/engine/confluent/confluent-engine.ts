@@ -24,8 +24,8 @@ export const CONFLUENT_CAPABILITIES: EngineCapabilities = {
   staticMembership: true,
   nativeCooperative: true,
   commitMetadata: false,
-  standaloneAssignment: false,
-  kip848: false,
+  standaloneAssignment: true,
+  kip848: true,
   assignmentStrategies: ['range', 'roundrobin', 'cooperative-sticky'],
 };
 
@@ -57,11 +57,15 @@ export class ConfluentConsumerEngine implements ConsumerEngine {
   private readonly assigned = new Set<string>();
   /** Seeks of partitions not assigned yet: applied when they are. */
   private readonly pendingSeeks = new Map<string, number>();
+  /** Pauses of partitions not assigned yet: applied when they are. */
+  private readonly pendingPauses = new Set<string>();
   /** Partitions sought while their batch ran: the batch must not rewind them. */
   private readonly soughtInBatch = new Set<string>();
   private running = false;
   private loop: Promise<void> | undefined;
   private rebalance: Promise<void> = Promise.resolve();
+  /** The batches of the last consume call being handed out; a rebalance waits for them. */
+  private dispatching: Promise<void> = Promise.resolve();
   /** A local count of assignments: librdkafka does not expose the group's generation. */
   private generation = 0;
   private joined: { promise: Promise<void>; resolve: () => void };
@@ -96,18 +100,24 @@ export class ConfluentConsumerEngine implements ConsumerEngine {
     this.consumer.setDefaultConsumeTimeout(CONSUME_WAIT_MS);
     // Return as soon as records are there rather than after the whole wait.
     this.consumer.setDefaultIsTimeoutOnlyForFirstMessage(true);
-    this.consumer.subscribe([...this.topics.keys()]);
+    const { standalone } = this.setup;
+    if (standalone) await this.assignStandalone(standalone.partitions);
+    else this.consumer.subscribe([...this.topics.keys()]);
     this.running = true;
     this.loop = this.fetchLoop(Math.max(1, partitionsConsumedConcurrently));
     await this.joined.promise;
   }
 
   pause(keys: string[]): void {
-    this.consumer.pause(keys.map((key) => parseTopicPartitionKey(key)));
+    const now = keys.filter((key) => this.assigned.has(key));
+    for (const key of keys) if (!this.assigned.has(key)) this.pendingPauses.add(key);
+    if (now.length > 0) this.consumer.pause(now.map((key) => parseTopicPartitionKey(key)));
   }
 
   resume(keys: string[]): void {
-    this.consumer.resume(keys.map((key) => parseTopicPartitionKey(key)));
+    for (const key of keys) this.pendingPauses.delete(key);
+    const now = keys.filter((key) => this.assigned.has(key));
+    if (now.length > 0) this.consumer.resume(now.map((key) => parseTopicPartitionKey(key)));
   }
 
   pauseTopics(topics: string[]): void {
@@ -136,8 +146,19 @@ export class ConfluentConsumerEngine implements ConsumerEngine {
     return new Promise((resolve, reject) => this.consumer.commitCb(list, (error) => (error ? reject(error) : resolve())));
   }
 
-  async addPartitions(): Promise<void> {
-    throw new Error('the confluent engine has no standalone consumer');
+  /**
+   * Standalone (§4.11): partitions join the running assignment incrementally;
+   * the others keep their positions. Seeks and pauses asked for before apply.
+   */
+  async addPartitions(partitions: TopicPartitionRef[], fromBeginning: (topic: string) => boolean): Promise<void> {
+    if (!this.setup.standalone) throw new Error('only a standalone consumer takes partitions; a group member gets them from the group');
+    const added = partitions.filter(({ topic, partition }) => !this.assigned.has(topicPartitionKey(topic, partition)));
+    for (const { topic } of added) if (!this.topics.has(topic)) this.topics.set(topic, fromBeginning(topic));
+    await this.rebalance;
+    const starts = await this.startOffsets(added);
+    for (const { topic, partition } of added) this.assigned.add(topicPartitionKey(topic, partition));
+    this.consumer.incrementalAssign(starts);
+    this.applyPendingPauses(added);
   }
 
   keepAlive(): void {
@@ -160,7 +181,8 @@ export class ConfluentConsumerEngine implements ConsumerEngine {
       await this.rebalance;
       if (messages.length === 0 || !this.running || listener.stopping()) continue;
       const batches = batchesOf(messages, (key) => this.assigned.has(key));
-      await runLimited(batches, concurrency, (batch) => this.dispatch(batch));
+      this.dispatching = runLimited(batches, concurrency, (batch) => this.dispatch(batch));
+      await this.dispatching;
     }
   }
 
@@ -201,6 +223,21 @@ export class ConfluentConsumerEngine implements ConsumerEngine {
     }
   }
 
+  /** A standalone consumer's partitions: assigned directly, no group membership (generation -1 commits). */
+  private async assignStandalone(partitions: Record<string, number[]>): Promise<void> {
+    const list = Object.entries(partitions).flatMap(([topic, numbers]) => numbers.map((partition) => ({ topic, partition })));
+    for (const { topic, partition } of list) this.assigned.add(topicPartitionKey(topic, partition));
+    await this.setup.listener.afterJoin({ memberId: '', generationId: -1, assignment: this.assignmentByTopic() });
+    this.consumer.assign(await this.startOffsets(list));
+    this.applyPendingPauses(list);
+    this.joined.resolve();
+  }
+
+  private applyPendingPauses(partitions: TopicPartitionRef[]): void {
+    const keys = partitions.map(({ topic, partition }) => topicPartitionKey(topic, partition)).filter((key) => this.pendingPauses.delete(key));
+    if (keys.length > 0) this.consumer.pause(keys.map((key) => parseTopicPartitionKey(key)));
+  }
+
   /** New topics of a pattern: the subscription grows (librdkafka rejoins; cooperative keeps the rest fetching). */
   private growSubscription(): void {
     const { pendingTopics } = this.setup;
@@ -223,6 +260,8 @@ export class ConfluentConsumerEngine implements ConsumerEngine {
    */
   private async handleRebalance(code: number, partitions: TopicPartition[]): Promise<void> {
     const { listener } = this.setup;
+    // As in a Java poll loop: no batch is being handled while the assignment changes.
+    await this.dispatching;
     const cooperative = this.consumer.rebalanceProtocol() === 'COOPERATIVE';
     const keys = partitions.map(({ topic, partition }) => topicPartitionKey(topic, partition));
     if (code === RD.ASSIGN_PARTITIONS) {
@@ -231,6 +270,7 @@ export class ConfluentConsumerEngine implements ConsumerEngine {
       const starts = await this.startOffsets(partitions);
       if (cooperative) this.consumer.incrementalAssign(starts);
       else this.consumer.assign(starts);
+      this.applyPendingPauses(partitions);
       this.joined.resolve();
       return;
     }
@@ -256,7 +296,7 @@ export class ConfluentConsumerEngine implements ConsumerEngine {
    * @OnPartitionsAssigned hook), else its committed offset; without one, the
    * topic's own start when it differs from the group's auto.offset.reset.
    */
-  private async startOffsets(partitions: TopicPartition[]): Promise<TopicPartitionOffset[]> {
+  private async startOffsets(partitions: TopicPartitionRef[]): Promise<TopicPartitionOffset[]> {
     const reset = this.setup.settings.autoOffsetReset === 'earliest';
     const own = partitions.filter(({ topic }) => (this.topics.get(topic) ?? reset) !== reset);
     const committed = own.length > 0 ? await this.committed(own) : new Map<string, number>();
@@ -271,7 +311,7 @@ export class ConfluentConsumerEngine implements ConsumerEngine {
     });
   }
 
-  private committed(partitions: TopicPartition[]): Promise<Map<string, number>> {
+  private committed(partitions: TopicPartitionRef[]): Promise<Map<string, number>> {
     return new Promise((resolve) =>
       this.consumer.committed(partitions, 10_000, (error, list) => {
         if (error) {
@@ -304,6 +344,8 @@ export class ConfluentConsumerEngine implements ConsumerEngine {
     this.setup.listener.onCrash(error as unknown as Error, false);
   }
 }
+
+type TopicPartitionRef = { topic: string; partition: number };
 
 interface PartitionBatch extends EngineBatch {
   messages: FetchedRecord[];
