@@ -38,6 +38,8 @@ export type {
   AutoOffsetReset,
   AssignmentStrategy,
   KafkaLogLevel,
+  KafkaEngineName,
+  GroupProtocol,
   SaslOptions,
   StandaloneOptions,
   StandaloneTopic,

@@ -10,6 +10,7 @@ describe('loadConfig', () => {
     expect(config.kafka).toEqual({
       brokers: ['localhost:9092'],
       clientId: 'orders-app',
+      engine: 'kafkajs',
       groupId: 'orders-app',
       groupInstanceId: undefined,
       sessionTimeoutMs: 30000,
@@ -28,6 +29,7 @@ describe('loadConfig', () => {
     const env = {
       KAFKA_BROKERS: ' kafka-1:9092, kafka-2:9093 ',
       KAFKA_CLIENT_ID: 'orders-x',
+      KAFKA_ENGINE: 'confluent',
       GROUP_ID: 'orders-group',
       GROUP_INSTANCE_ID: 'orders-{hostname}',
       ORDERS_TOPIC: 'shop.orders',
@@ -48,7 +50,7 @@ describe('loadConfig', () => {
     const config = loadConfig(tracked);
     expect([...read].sort()).toEqual([...APP_ENV_VARIABLES].sort());
     expect(config).toEqual({
-      kafka: { brokers: ['kafka-1:9092', 'kafka-2:9093'], clientId: 'orders-x', groupId: 'orders-group', groupInstanceId: `orders-${hostname()}`, sessionTimeoutMs: 6000, heartbeatIntervalMs: 500, fetchMaxWaitMs: 100 },
+      kafka: { brokers: ['kafka-1:9092', 'kafka-2:9093'], clientId: 'orders-x', engine: 'confluent', groupId: 'orders-group', groupInstanceId: `orders-${hostname()}`, sessionTimeoutMs: 6000, heartbeatIntervalMs: 500, fetchMaxWaitMs: 100 },
       ordersTopic: 'shop.orders',
       databaseUrl: 'postgres://orders:secret@db:5432/orders',
       database: { kind: 'postgres', url: 'postgres://orders:secret@db:5432/orders' },
@@ -60,6 +62,7 @@ describe('loadConfig', () => {
 
   it.each([
     [{ KAFKA_BROKERS: 'localhost' }, 'KAFKA_BROKERS', 'is not host:port'],
+    [{ KAFKA_ENGINE: 'rdkafka' }, 'KAFKA_ENGINE', 'must be one of kafkajs, confluent'],
     [{ KAFKA_BROKERS: 'a:9092,b:70000' }, 'KAFKA_BROKERS', '"b:70000" is not host:port'],
     [{ KAFKA_BROKERS: ' , ' }, 'KAFKA_BROKERS', 'at least one'],
     [{ ORDERS_TOPIC: 'orders!' }, 'ORDERS_TOPIC', 'topic name'],

@@ -1,5 +1,5 @@
 import { hostname } from 'os';
-import type { CommitMode, CommitPolicyOptions } from '@app/kafka-consumer';
+import type { CommitMode, CommitPolicyOptions, KafkaEngineName } from '@app/kafka-consumer';
 import { DatabaseTarget, parseDatabaseUrl } from '../database/database-target';
 import { AppConfigError } from './app-config.error';
 
@@ -11,6 +11,7 @@ import { AppConfigError } from './app-config.error';
 export const APP_ENV = {
   KAFKA_BROKERS: { default: 'localhost:9092', description: 'bootstrap servers, comma-separated host:port' },
   KAFKA_CLIENT_ID: { default: 'orders-app', description: 'Kafka client.id' },
+  KAFKA_ENGINE: { default: 'kafkajs', description: 'Kafka client of the consumer: kafkajs, or confluent (needs @confluentinc/kafka-javascript)' },
   GROUP_ID: { default: 'orders-app', description: 'consumer group of the orders handler' },
   GROUP_INSTANCE_ID: {
     default: '',
@@ -35,6 +36,7 @@ export type AppEnvVariable = keyof typeof APP_ENV;
 export const APP_ENV_VARIABLES = Object.keys(APP_ENV) as AppEnvVariable[];
 
 const COMMIT_MODES = ['record', 'batch', 'auto', 'manual'] as const satisfies readonly CommitMode[];
+const ENGINES = ['kafkajs', 'confluent'] as const satisfies readonly KafkaEngineName[];
 const TOPIC_NAME = /^[a-zA-Z0-9._-]{1,249}$/;
 const BROKER = /^(\[[0-9a-fA-F:.]+\]|[^\s:[\]]+):(\d{1,5})$/;
 
@@ -42,6 +44,7 @@ export interface OrdersAppConfig {
   kafka: {
     brokers: string[];
     clientId: string;
+    engine: KafkaEngineName;
     groupId: string;
     /** Static membership; undefined: a dynamic member. */
     groupInstanceId?: string;
@@ -126,6 +129,9 @@ export function loadConfig(env: Env = process.env): OrdersAppConfig {
     return value;
   };
 
+  const engine = read('KAFKA_ENGINE') as KafkaEngineName;
+  if (!ENGINES.includes(engine)) fail('KAFKA_ENGINE', `must be one of ${ENGINES.join(', ')}`);
+
   const sessionTimeoutMs = integer('KAFKA_SESSION_TIMEOUT_MS', 1_000, 3_600_000);
   const heartbeatIntervalMs = integer('KAFKA_HEARTBEAT_INTERVAL_MS', 100, 3_600_000);
   if (heartbeatIntervalMs >= sessionTimeoutMs) {
@@ -136,6 +142,7 @@ export function loadConfig(env: Env = process.env): OrdersAppConfig {
     kafka: {
       brokers,
       clientId: nonEmpty('KAFKA_CLIENT_ID'),
+      engine,
       groupId: nonEmpty('GROUP_ID'),
       groupInstanceId: groupInstanceId(),
       sessionTimeoutMs,

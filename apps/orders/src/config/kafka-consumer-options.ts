@@ -11,6 +11,7 @@ export function toKafkaConsumerOptions(config: OrdersAppConfig): KafkaConsumerMo
   return {
     brokers: kafka.brokers,
     clientId: kafka.clientId,
+    engine: kafka.engine,
     groupId: kafka.groupId,
     groupInstanceId: kafka.groupInstanceId,
     sessionTimeoutMs: kafka.sessionTimeoutMs,
