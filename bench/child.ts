@@ -283,6 +283,7 @@ async function runModule(meter: Meter): Promise<Stop> {
         autoOffsetReset: 'earliest',
         shutdownTimeoutMs: 5_000,
         logLevel: 'error',
+        engine: config.engine ?? 'kafkajs',
       }),
     ],
     providers,

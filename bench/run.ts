@@ -71,6 +71,8 @@ interface RowDef {
   ordering?: ChildConfig['ordering'];
   /** Module only: consumer groups in the one process, each reading the whole topic. */
   groups?: number;
+  /** Module only: the engine (default kafkajs). */
+  engine?: ChildConfig['engine'];
   /**
    * What a row reports over its runs: 'throughput' keeps the fastest run; 'peakRss' (the
    * backlog rows) keeps the run with the highest peak RSS, since GC timing moves a single
@@ -85,6 +87,7 @@ const ROWS: RowDef[] = [
   { name: 'confluent-eachBatch-noop', kind: 'confluent-batch', topic: 'main', ioMs: 0, measures: 'throughput', what: "ceiling of the confluent engine's client: its KafkaJS-style eachBatch, no-op" },
   { name: 'confluent-consume-noop', kind: 'confluent-consume', topic: 'main', ioMs: 0, measures: 'throughput', what: 'the same client, lower-level KafkaConsumer: consume(1000) in a loop, no-op' },
   { name: 'module-noop', kind: 'module', topic: 'main', ioMs: 0, measures: 'throughput', what: 'our module, sequential @KafkaHandler, no-op' },
+  { name: 'module-confluent-noop', kind: 'module', engine: 'confluent', topic: 'main', ioMs: 0, measures: 'throughput', what: 'our module on the confluent engine, sequential @KafkaHandler, no-op' },
   { name: 'nest-transport-noop', kind: 'nest', topic: 'main', ioMs: 0, measures: 'throughput', what: 'NestJS Transport.KAFKA microservice, @EventPattern, no-op' },
   {
     name: 'kafkajs-pcc8-io2ms',
@@ -113,6 +116,17 @@ const ROWS: RowDef[] = [
     ordering: 'key',
     measures: 'throughput',
     what: `our module, concurrency ${POOL_CONCURRENCY}, ordering 'key', awaits 2 ms`,
+  },
+  {
+    name: `module-confluent-pool${POOL_CONCURRENCY}-key-io2ms`,
+    kind: 'module',
+    engine: 'confluent',
+    topic: 'io',
+    ioMs: IO_MS,
+    concurrency: POOL_CONCURRENCY,
+    ordering: 'key',
+    measures: 'throughput',
+    what: `our module on the confluent engine, concurrency ${POOL_CONCURRENCY}, ordering 'key', awaits 2 ms`,
   },
   {
     name: `timers-${POOL_CONCURRENCY}x${IO_MS}ms`,
@@ -211,6 +225,7 @@ function runChild(row: RowDef, brokers: string[], attempt: number): Promise<Chil
     groups: row.groups,
     ioMs: row.ioMs,
     partitionsConsumedConcurrently: row.partitionsConsumedConcurrently,
+    engine: row.engine,
     concurrency: row.concurrency,
     ordering: row.ordering,
     timeoutMs: timeoutFor(row, topic.records),
@@ -301,6 +316,10 @@ function computeRatios(results: Map<string, RowResult>): void {
     }
   };
   relate('module-backlog-1m', 'module-backlog-200k', 'peakRssMB');
+  relate('confluent-eachBatch-noop', 'kafkajs-eachBatch-noop', 'msgsPerSec');
+  relate('confluent-consume-noop', 'kafkajs-eachBatch-noop', 'msgsPerSec');
+  relate('module-confluent-noop', 'confluent-consume-noop', 'msgsPerSec');
+  relate(`module-confluent-pool${POOL_CONCURRENCY}-key-io2ms`, `timers-${POOL_CONCURRENCY}x${IO_MS}ms`, 'msgsPerSec');
   relate('module-noop-256p', 'kafkajs-eachBatch-noop-256p', 'msgsPerSec');
   relate(`module-groups-${GROUPS}`, 'module-noop', 'msgsPerSec');
   relate(`module-pool${POOL_CONCURRENCY}-key-1m-keys`, `module-pool${POOL_CONCURRENCY}-key-1k-keys`, 'peakRssMB');
@@ -329,6 +348,7 @@ function computeTargets(results: Map<string, RowResult>): Target[] {
   const peakRatio = (a: string, b: string): number | undefined => (peak(a) !== undefined && peak(b) !== undefined ? peak(a)! / peak(b)! : undefined);
   add('module-noop / kafkajs-eachBatch-noop', ratio('module-noop', 'kafkajs-eachBatch-noop'), 0.9);
   add(`${pool} / timers-${POOL_CONCURRENCY}x${IO_MS}ms`, ratio(pool, `timers-${POOL_CONCURRENCY}x${IO_MS}ms`), 0.9);
+  add('module-confluent-noop / confluent-consume-noop', ratio('module-confluent-noop', 'confluent-consume-noop'), 0.9);
   add(`${pool} / kafkajs-pcc8-io2ms`, ratio(pool, 'kafkajs-pcc8-io2ms'), 7);
   add(`${pool} / nest-transport-io2ms`, ratio(pool, 'nest-transport-io2ms'), 7);
   add('peak RSS module-backlog-1m / module-backlog-200k', peakRatio('module-backlog-1m', 'module-backlog-200k'), 1.25, false);

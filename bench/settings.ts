@@ -54,6 +54,8 @@ export interface ChildConfig {
   partitionsConsumedConcurrently?: number;
   /** Module only: this many consumer groups in the process, each reading the whole topic (default 1). */
   groups?: number;
+  /** Module only: the engine (default kafkajs). */
+  engine?: 'kafkajs' | 'confluent';
   /** Module handler options. */
   concurrency?: number;
   ordering?: 'partition' | 'key' | 'unordered';
