@@ -33,6 +33,8 @@ export const CONFLUENT_CAPABILITIES: EngineCapabilities = {
 const CONSUME_BATCH = 1000;
 /** How long one consume call waits for a first record. */
 const CONSUME_WAIT_MS = 100;
+/** How long reading committed offsets back after a commit may take. */
+const COMMIT_CHECK_TIMEOUT_MS = 10_000;
 /** librdkafka: start at the committed offset, else auto.offset.reset. */
 const OFFSET_STORED = -1000;
 const OFFSET_BEGINNING = -2;
@@ -83,7 +85,8 @@ export class ConfluentConsumerEngine implements ConsumerEngine {
       event_cb: true,
       rebalance_cb: (error: LibrdKafkaError, assignment: TopicPartition[]) => this.onRebalance(error, assignment),
     };
-    this.consumer = new library.KafkaConsumer(config as never, {}) as RdConsumer;
+    // auto.offset.reset is a topic setting: the binding's topic configuration replaces librdkafka's default one.
+    this.consumer = new library.KafkaConsumer(config as never, { 'auto.offset.reset': setup.settings.autoOffsetReset }) as RdConsumer;
     this.consumer.on('event.log', (event: { severity: number; fac: string; message: string }) => logRdkafka(logger, setup.groupId, event));
     this.consumer.on('event.error', (error: LibrdKafkaError) => this.onError(error));
   }
@@ -141,9 +144,22 @@ export class ConfluentConsumerEngine implements ConsumerEngine {
     });
   }
 
-  commit(offsets: EngineOffset[]): Promise<void> {
+  /**
+   * The binding's commit only queues the request (its outcome would come on a
+   * later poll). The offsets are read back from the coordinator after it:
+   * librdkafka sends both on the coordinator connection in order, so the
+   * promise resolves once the commit is stored, and rejects when it was not.
+   */
+  async commit(offsets: EngineOffset[]): Promise<void> {
     const list = offsets.map(({ topic, partition, offset }) => ({ topic, partition, offset: Number(offset) }));
-    return new Promise((resolve, reject) => this.consumer.commitCb(list, (error) => (error ? reject(error) : resolve())));
+    await new Promise<void>((resolve, reject) => this.consumer.commitCb(list, (error) => (error ? reject(error) : resolve())));
+    const stored = await new Promise<TopicPartitionOffset[]>((resolve, reject) =>
+      this.consumer.committed(list, COMMIT_CHECK_TIMEOUT_MS, (error, result) => (error ? reject(error) : resolve(result))),
+    );
+    const missing = list.filter(({ topic, partition, offset }) => !stored.some((s) => s.topic === topic && s.partition === partition && s.offset >= offset));
+    if (missing.length > 0) {
+      throw new CommitNotStoredError(`the coordinator did not store the commit of ${missing.map((m) => `${m.topic}[${m.partition}]@${m.offset}`).join(', ')}`);
+    }
   }
 
   /**
@@ -180,7 +196,7 @@ export class ConfluentConsumerEngine implements ConsumerEngine {
       // A rebalance callback runs inside consume: let it finish before handing anything out.
       await this.rebalance;
       if (messages.length === 0 || !this.running || listener.stopping()) continue;
-      const batches = batchesOf(messages, (key) => this.assigned.has(key));
+      const batches = batchesOf(messages, (key) => this.assigned.has(key), (topic, partition) => this.highWatermark(topic, partition));
       this.dispatching = runLimited(batches, concurrency, (batch) => this.dispatch(batch));
       await this.dispatching;
     }
@@ -226,9 +242,10 @@ export class ConfluentConsumerEngine implements ConsumerEngine {
   /** A standalone consumer's partitions: assigned directly, no group membership (generation -1 commits). */
   private async assignStandalone(partitions: Record<string, number[]>): Promise<void> {
     const list = Object.entries(partitions).flatMap(([topic, numbers]) => numbers.map((partition) => ({ topic, partition })));
-    for (const { topic, partition } of list) this.assigned.add(topicPartitionKey(topic, partition));
-    await this.setup.listener.afterJoin({ memberId: '', generationId: -1, assignment: this.assignmentByTopic() });
+    const keys = list.map(({ topic, partition }) => topicPartitionKey(topic, partition));
+    await this.setup.listener.afterJoin({ memberId: '', generationId: -1, assignment: this.assignmentByTopic(keys) });
     this.consumer.assign(await this.startOffsets(list));
+    for (const key of keys) this.assigned.add(key);
     this.applyPendingPauses(list);
     this.joined.resolve();
   }
@@ -236,6 +253,16 @@ export class ConfluentConsumerEngine implements ConsumerEngine {
   private applyPendingPauses(partitions: TopicPartitionRef[]): void {
     const keys = partitions.map(({ topic, partition }) => topicPartitionKey(topic, partition)).filter((key) => this.pendingPauses.delete(key));
     if (keys.length > 0) this.consumer.pause(keys.map((key) => parseTopicPartitionKey(key)));
+  }
+
+  /** The log end offset librdkafka saw in its last fetch of the partition, for lag. */
+  private highWatermark(topic: string, partition: number): string | undefined {
+    try {
+      const { highOffset } = this.consumer.getWatermarkOffsets(topic, partition);
+      return highOffset >= 0 ? String(highOffset) : undefined;
+    } catch {
+      return undefined; // none cached yet
+    }
   }
 
   /** New topics of a pattern: the subscription grows (librdkafka rejoins; cooperative keeps the rest fetching). */
@@ -265,11 +292,12 @@ export class ConfluentConsumerEngine implements ConsumerEngine {
     const cooperative = this.consumer.rebalanceProtocol() === 'COOPERATIVE';
     const keys = partitions.map(({ topic, partition }) => topicPartitionKey(topic, partition));
     if (code === RD.ASSIGN_PARTITIONS) {
-      for (const key of keys) this.assigned.add(key);
-      if (!listener.stopping()) await listener.afterJoin({ memberId: '', generationId: ++this.generation, assignment: this.assignmentByTopic() });
+      // Hooks run first; their seeks and pauses wait in pendingSeeks/pendingPauses until librdkafka has the partitions.
+      if (!listener.stopping()) await listener.afterJoin({ memberId: '', generationId: ++this.generation, assignment: this.assignmentByTopic(keys) });
       const starts = await this.startOffsets(partitions);
       if (cooperative) this.consumer.incrementalAssign(starts);
       else this.consumer.assign(starts);
+      for (const key of keys) this.assigned.add(key);
       this.applyPendingPauses(partitions);
       this.joined.resolve();
       return;
@@ -323,9 +351,10 @@ export class ConfluentConsumerEngine implements ConsumerEngine {
     );
   }
 
-  private assignmentByTopic(): Record<string, number[]> {
+  /** The assignment by topic, with `adding` (about to be assigned) counted in. */
+  private assignmentByTopic(adding: string[] = []): Record<string, number[]> {
     const byTopic: Record<string, number[]> = {};
-    for (const key of this.assigned) {
+    for (const key of new Set([...this.assigned, ...adding])) {
       const { topic, partition } = parseTopicPartitionKey(key);
       (byTopic[topic] ??= []).push(partition);
     }
@@ -347,12 +376,17 @@ export class ConfluentConsumerEngine implements ConsumerEngine {
 
 type TopicPartitionRef = { topic: string; partition: number };
 
+/** A commit librdkafka queued that the coordinator did not store (a rebalance, a moved coordinator): worth another attempt. */
+export class CommitNotStoredError extends Error {
+  readonly retriable = true;
+}
+
 interface PartitionBatch extends EngineBatch {
   messages: FetchedRecord[];
 }
 
 /** Consumed records grouped by partition, in offset order; partitions no longer assigned are dropped. */
-function batchesOf(messages: Message[], assigned: (key: string) => boolean): PartitionBatch[] {
+function batchesOf(messages: Message[], assigned: (key: string) => boolean, high: (topic: string, partition: number) => string | undefined): PartitionBatch[] {
   const byKey = new Map<string, PartitionBatch>();
   for (const message of messages) {
     const key = topicPartitionKey(message.topic, message.partition);
@@ -365,7 +399,7 @@ function batchesOf(messages: Message[], assigned: (key: string) => boolean): Par
     }
     batch.messages.push(toRecord(message));
   }
-  for (const batch of byKey.values()) batch.highWatermark = String(BigInt(batch.lastOffset()) + 1n);
+  for (const batch of byKey.values()) batch.highWatermark = high(batch.topic, batch.partition) ?? String(BigInt(batch.lastOffset()) + 1n);
   return [...byKey.values()];
 }
 

@@ -7,6 +7,7 @@ export const RD = {
   ASSIGN_PARTITIONS: -175,
   REVOKE_PARTITIONS: -174,
   FENCED: -144,
+  FATAL: -150,
   ASSIGNMENT_LOST: -142,
   REQUEST_TIMED_OUT: 7,
   COORDINATOR_LOAD_IN_PROGRESS: 14,
@@ -30,6 +31,8 @@ const RETRIABLE = new Set<number>([RD.TRANSPORT, RD.TIMED_OUT, RD.REQUEST_TIMED_
 /** librdkafka's error codes → the classes the core acts on. */
 export const CONFLUENT_ERRORS: ClientErrors = {
   isGeneration: (error) => GENERATION.has(code(error) ?? 0),
-  isRetriableCommit: (error) => RETRIABLE.has(code(error) ?? 0),
-  isFenced: (error) => code(error) === RD.FENCED_INSTANCE_ID || code(error) === RD.FENCED,
+  isRetriableCommit: (error) => RETRIABLE.has(code(error) ?? 0) || (error as { retriable?: unknown } | null)?.retriable === true,
+  // A fenced static member surfaces as librdkafka's fatal error, its cause in the message.
+  isFenced: (error) =>
+    code(error) === RD.FENCED_INSTANCE_ID || code(error) === RD.FENCED || (code(error) === RD.FATAL && /fenced/i.test((error as Error)?.message ?? '')),
 };
