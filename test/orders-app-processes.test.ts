@@ -9,11 +9,11 @@ import { SqliteOrdersStore } from '../apps/orders/src/database/sqlite-orders-sto
 import { expectedState } from '../apps/orders/src/events/orders-state';
 import type { HealthReport } from '../apps/orders/src/health/health.server';
 import { freePorts } from '../tools/kafka/kafka-broker';
-import { KafkaTestKit, waitFor } from './support/kafka-test-kit';
+import { KafkaTestKit, TEST_ENGINE, waitFor } from './support/kafka-test-kit';
 import { PostgresTestDatabase } from './support/postgres-test-database';
 
 /** Group timings for the mock broker: empty fetches are held for the full wait, a rejoin waits the session timeout. */
-const FAST_ENV = { KAFKA_SESSION_TIMEOUT_MS: '6000', KAFKA_HEARTBEAT_INTERVAL_MS: '500', KAFKA_FETCH_MAX_WAIT_MS: '100' };
+const FAST_ENV = { KAFKA_SESSION_TIMEOUT_MS: '6000', KAFKA_HEARTBEAT_INTERVAL_MS: '500', KAFKA_FETCH_MAX_WAIT_MS: '100', KAFKA_ENGINE: TEST_ENGINE };
 
 /**
  * The built sample app (node dist/apps/orders/.../main.js, built by

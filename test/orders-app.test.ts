@@ -9,7 +9,7 @@ import { expectedState } from '../apps/orders/src/events/orders-state';
 import { HealthServer } from '../apps/orders/src/health/health.server';
 import { OrdersAppModule } from '../apps/orders/src/orders-app.module';
 import { ORDERS_STORE } from '../apps/orders/src/orders.constants';
-import { KafkaTestKit, waitFor } from './support/kafka-test-kit';
+import { KafkaTestKit, TEST_ENGINE, waitFor } from './support/kafka-test-kit';
 import { PostgresTestDatabase } from './support/postgres-test-database';
 
 /**
@@ -42,6 +42,7 @@ describe('orders sample app (test broker, in-process)', () => {
 
     const config = loadConfig({
       KAFKA_BROKERS: kit.brokers.join(','),
+      KAFKA_ENGINE: TEST_ENGINE,
       DATABASE_URL: databaseUrl,
       ORDERS_CONCURRENCY: '8',
       KAFKA_SESSION_TIMEOUT_MS: '6000',

@@ -22,7 +22,7 @@ import { generateOrderStream, OrderStream, toMessages } from './order-stream';
  *
  * Options: --orders N --customers N --countries N --partitions N --seed N
  *          --concurrency N --commit record|batch|auto|manual --no-crash
- *          --broker kafka|mock
+ *          --broker kafka|mock --engine kafkajs|confluent (default: KAFKA_ENGINE, else kafkajs)
  */
 
 const TOPIC = 'orders';
@@ -41,6 +41,7 @@ interface DemoOptions {
   commit: string;
   concurrency: number;
   broker: TestBrokerKind;
+  engine: string;
 }
 
 interface Offsets {
@@ -134,6 +135,7 @@ class Demo {
       DATABASE_URL: `sqlite:${this.dbPath}`,
       ORDERS_TOPIC: TOPIC,
       GROUP_ID: GROUP,
+      KAFKA_ENGINE: this.options.engine,
       // --commit auto commits every 2 s: the fewest commits, fits an idempotent
       // handler, and the crash below then redelivers up to 2 s of work.
       ORDERS_COMMIT: this.options.commit,
@@ -149,7 +151,7 @@ class Demo {
     });
     await this.app.ready();
     const commit = this.options.commit === 'auto' ? 'auto every 2 s' : this.options.commit;
-    this.say(`app started (pid ${this.app.pid}): ${this.dbPath}, commit ${commit}, concurrency ${this.options.concurrency}, ordering by key`);
+    this.say(`app started (pid ${this.app.pid}): ${this.dbPath}, commit ${commit}, concurrency ${this.options.concurrency}, ordering by key, engine ${this.options.engine}`);
   }
 
   /** Publishes the stream in 40 slices, a quarter second apart, like live traffic. */
@@ -248,7 +250,7 @@ class Demo {
 }
 
 function parseOptions(argv: string[]): DemoOptions {
-  const options: DemoOptions = { orders: 2000, customers: 200, countries: 10, partitions: 8, seed: 42, crash: true, commit: 'record', concurrency: 8, broker: 'kafka' };
+  const options: DemoOptions = { orders: 2000, customers: 200, countries: 10, partitions: 8, seed: 42, crash: true, commit: 'record', concurrency: 8, broker: 'kafka', engine: process.env.KAFKA_ENGINE ?? 'kafkajs' };
   for (let i = 0; i < argv.length; i += 1) {
     const flag = argv[i];
     if (flag === '--no-crash') {
@@ -259,6 +261,10 @@ function parseOptions(argv: string[]): DemoOptions {
       options.broker = argv[(i += 1)] as TestBrokerKind;
       continue;
     }
+    if (flag === '--engine' && ['kafkajs', 'confluent'].includes(argv[i + 1])) {
+      options.engine = argv[(i += 1)];
+      continue;
+    }
     if (flag === '--commit' && ['record', 'batch', 'auto', 'manual'].includes(argv[i + 1])) {
       options.commit = argv[(i += 1)];
       continue;
@@ -266,7 +272,7 @@ function parseOptions(argv: string[]): DemoOptions {
     const name = flag.replace(/^--/, '') as keyof DemoOptions;
     const value = Number(argv[i + 1]);
     if (!['orders', 'customers', 'countries', 'partitions', 'seed', 'concurrency'].includes(name) || !Number.isSafeInteger(value) || value < 1) {
-      throw new Error(`unknown option or bad value: ${flag} ${argv[i + 1] ?? ''}; options: --orders N --customers N --countries N --partitions N --seed N --concurrency N --commit record|batch|auto|manual --no-crash --broker kafka|mock`);
+      throw new Error(`unknown option or bad value: ${flag} ${argv[i + 1] ?? ''}; options: --orders N --customers N --countries N --partitions N --seed N --concurrency N --commit record|batch|auto|manual --no-crash --broker kafka|mock --engine kafkajs|confluent`);
     }
     (options[name] as number) = value;
     i += 1;
