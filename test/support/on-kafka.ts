@@ -20,3 +20,20 @@ export function describeOnKafka(why: string): DescribeFn {
   if (!onMock) return describe;
   return (name, fn) => describe.skip(`${name} [on Kafka only: ${why}]`, fn);
 }
+
+const engine = process.env.TEST_ENGINE ?? 'kafkajs';
+
+/**
+ * A test of one engine's own mechanism (kafkajs's request path, its internals): it runs when
+ * the broker tests run on that engine (TEST_ENGINE) and is skipped, its name saying why, on the other.
+ */
+export function itOnEngine(only: 'kafkajs' | 'confluent', why: string): TestFn {
+  if (engine === only) return it;
+  return (name, fn, timeout) => it.skip(`${name} [on the ${only} engine only: ${why}]`, fn, timeout);
+}
+
+/** A file whose every test is about one engine's own mechanism (see itOnEngine). */
+export function describeOnEngine(only: 'kafkajs' | 'confluent', why: string): DescribeFn {
+  if (engine === only) return describe;
+  return (name, fn) => describe.skip(`${name} [on the ${only} engine only: ${why}]`, fn);
+}

@@ -1,22 +1,25 @@
 import type { LoggerService } from '@nestjs/common';
 import type { KafkaConsumer, LibrdKafkaError, Message, TopicPartition, TopicPartitionOffset } from '@confluentinc/kafka-javascript';
+import type { ConsumerEngine, EngineCapabilities, EngineOffset, EngineSetup } from '../consumer-engine';
+import type { ResolvedModuleOptions } from '../../options/resolved-options';
+import { parseTopicPartitionKey, topicPartitionKey } from '../../offsets/topic-partition-key';
+import { consumerConfig, logRdkafka } from './confluent-config';
+import { CONFLUENT_ERRORS, RD } from './confluent-errors';
+import type { ConfluentLibrary } from './confluent-library';
+import { CommitResult, CommittingConsumer, ConfluentCommits } from './confluent-commits';
+import { batchesOf, PartitionBatch, runLimited } from './confluent-records';
+
+type TopicPartitionRef = { topic: string; partition: number };
 
 /** The lower-level consumer with the calls its typings leave out (all in its lib/kafka-consumer.js). */
-type RdConsumer = KafkaConsumer & {
-  commitCb(offsets: TopicPartitionOffset[], callback: (error: LibrdKafkaError | null) => void): void;
+type RdConsumer = KafkaConsumer &
+  CommittingConsumer & {
   rebalanceProtocol(): 'NONE' | 'EAGER' | 'COOPERATIVE';
   assignmentLost(): boolean;
   incrementalAssign(partitions: TopicPartitionOffset[]): void;
   incrementalUnassign(partitions: TopicPartition[]): void;
   setDefaultIsTimeoutOnlyForFirstMessage(on: boolean): void;
 };
-import type { ConsumerEngine, EngineBatch, EngineCapabilities, EngineOffset, EngineSetup, FetchedRecord } from '../consumer-engine';
-import type { RecordHeaders } from '../../interfaces/message-context.interface';
-import type { ResolvedModuleOptions } from '../../options/resolved-options';
-import { parseTopicPartitionKey, topicPartitionKey } from '../../offsets/topic-partition-key';
-import { consumerConfig, logRdkafka } from './confluent-config';
-import { CONFLUENT_ERRORS, RD } from './confluent-errors';
-import type { ConfluentLibrary } from './confluent-library';
 
 /** What librdkafka does itself, and what the module cannot add on top of it. */
 export const CONFLUENT_CAPABILITIES: EngineCapabilities = {
@@ -33,8 +36,6 @@ export const CONFLUENT_CAPABILITIES: EngineCapabilities = {
 const CONSUME_BATCH = 1000;
 /** How long one consume call waits for a first record. */
 const CONSUME_WAIT_MS = 100;
-/** How long reading committed offsets back after a commit may take. */
-const COMMIT_CHECK_TIMEOUT_MS = 10_000;
 /** librdkafka: start at the committed offset, else auto.offset.reset. */
 const OFFSET_STORED = -1000;
 const OFFSET_BEGINNING = -2;
@@ -71,6 +72,7 @@ export class ConfluentConsumerEngine implements ConsumerEngine {
   /** A local count of assignments: librdkafka does not expose the group's generation. */
   private generation = 0;
   private joined: { promise: Promise<void>; resolve: () => void };
+  private readonly commits = new ConfluentCommits(() => this.consumer);
 
   constructor(
     library: ConfluentLibrary,
@@ -84,6 +86,7 @@ export class ConfluentConsumerEngine implements ConsumerEngine {
       ...consumerConfig(options, setup.groupId, setup.settings),
       event_cb: true,
       rebalance_cb: (error: LibrdKafkaError, assignment: TopicPartition[]) => this.onRebalance(error, assignment),
+      offset_commit_cb: (error: LibrdKafkaError | null, partitions: CommitResult['partitions']) => this.commits.onResult(error, partitions),
     };
     // auto.offset.reset is a topic setting: the binding's topic configuration replaces librdkafka's default one.
     this.consumer = new library.KafkaConsumer(config as never, { 'auto.offset.reset': setup.settings.autoOffsetReset }) as RdConsumer;
@@ -144,22 +147,8 @@ export class ConfluentConsumerEngine implements ConsumerEngine {
     });
   }
 
-  /**
-   * The binding's commit only queues the request (its outcome would come on a
-   * later poll). The offsets are read back from the coordinator after it:
-   * librdkafka sends both on the coordinator connection in order, so the
-   * promise resolves once the commit is stored, and rejects when it was not.
-   */
-  async commit(offsets: EngineOffset[]): Promise<void> {
-    const list = offsets.map(({ topic, partition, offset }) => ({ topic, partition, offset: Number(offset) }));
-    await new Promise<void>((resolve, reject) => this.consumer.commitCb(list, (error) => (error ? reject(error) : resolve())));
-    const stored = await new Promise<TopicPartitionOffset[]>((resolve, reject) =>
-      this.consumer.committed(list, COMMIT_CHECK_TIMEOUT_MS, (error, result) => (error ? reject(error) : resolve(result))),
-    );
-    const missing = list.filter(({ topic, partition, offset }) => !stored.some((s) => s.topic === topic && s.partition === partition && s.offset >= offset));
-    if (missing.length > 0) {
-      throw new CommitNotStoredError(`the coordinator did not store the commit of ${missing.map((m) => `${m.topic}[${m.partition}]@${m.offset}`).join(', ')}`);
-    }
+  commit(offsets: EngineOffset[]): Promise<void> {
+    return this.commits.commit(offsets);
   }
 
   /**
@@ -374,62 +363,3 @@ export class ConfluentConsumerEngine implements ConsumerEngine {
   }
 }
 
-type TopicPartitionRef = { topic: string; partition: number };
-
-/** A commit librdkafka queued that the coordinator did not store (a rebalance, a moved coordinator): worth another attempt. */
-export class CommitNotStoredError extends Error {
-  readonly retriable = true;
-}
-
-interface PartitionBatch extends EngineBatch {
-  messages: FetchedRecord[];
-}
-
-/** Consumed records grouped by partition, in offset order; partitions no longer assigned are dropped. */
-function batchesOf(messages: Message[], assigned: (key: string) => boolean, high: (topic: string, partition: number) => string | undefined): PartitionBatch[] {
-  const byKey = new Map<string, PartitionBatch>();
-  for (const message of messages) {
-    const key = topicPartitionKey(message.topic, message.partition);
-    let batch = byKey.get(key);
-    if (!batch) {
-      if (!assigned(key)) continue;
-      const records: FetchedRecord[] = [];
-      batch = { topic: message.topic, partition: message.partition, messages: records, highWatermark: '0', lastOffset: () => records[records.length - 1].offset };
-      byKey.set(key, batch);
-    }
-    batch.messages.push(toRecord(message));
-  }
-  for (const batch of byKey.values()) batch.highWatermark = high(batch.topic, batch.partition) ?? String(BigInt(batch.lastOffset()) + 1n);
-  return [...byKey.values()];
-}
-
-function toRecord(message: Message): FetchedRecord {
-  const key = message.key === undefined || message.key === null ? null : Buffer.isBuffer(message.key) ? message.key : Buffer.from(String(message.key));
-  return { offset: String(message.offset), key, value: message.value ?? null, headers: message.headers ? headersOf(message.headers) : undefined, timestamp: String(message.timestamp ?? 0) };
-}
-
-/** librdkafka's header list (one object per header) → the core's header map; a repeated key keeps every value. */
-function headersOf(list: Array<Record<string, string | Buffer>>): RecordHeaders {
-  const headers: RecordHeaders = {};
-  for (const entry of list) {
-    for (const [name, value] of Object.entries(entry)) {
-      const buffer = Buffer.isBuffer(value) ? value : Buffer.from(value);
-      const existing = headers[name];
-      headers[name] = existing === undefined ? buffer : Array.isArray(existing) ? [...existing, buffer] : [existing as Buffer, buffer];
-    }
-  }
-  return headers;
-}
-
-/** Runs `work` on every item, at most `limit` at a time. */
-async function runLimited<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
-  if (limit <= 1 || items.length <= 1) {
-    for (const item of items) await work(item);
-    return;
-  }
-  let next = 0;
-  const lane = async () => {
-    while (next < items.length) await work(items[next++]);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
-}

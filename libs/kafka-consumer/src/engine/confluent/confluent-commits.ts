@@ -1,0 +1,86 @@
+import type { KafkaConsumer, LibrdKafkaError, TopicPartitionOffset } from '@confluentinc/kafka-javascript';
+import type { EngineOffset } from '../consumer-engine';
+
+/** How long a commit that was not stored waits for librdkafka to say why. */
+const COMMIT_ERROR_WAIT_MS = 1_000;
+/** How long reading committed offsets back after a commit may take. */
+const COMMIT_CHECK_TIMEOUT_MS = 10_000;
+
+type TopicPartitionRef = { topic: string; partition: number };
+
+/** One offset_commit_cb call: the request's error, and per partition its own. */
+export interface CommitResult {
+  at: number;
+  error: LibrdKafkaError | null;
+  partitions: Array<TopicPartitionRef & { offset: number; error?: LibrdKafkaError }>;
+}
+
+/** A commit librdkafka queued that the coordinator did not store (a rebalance, a moved coordinator): worth another attempt. */
+export class CommitNotStoredError extends Error {
+  readonly retriable = true;
+}
+
+/** The consumer calls a commit needs; commitCb is missing from the binding's typings. */
+export type CommittingConsumer = Pick<KafkaConsumer, 'committed'> & {
+  commitCb(offsets: TopicPartitionOffset[], callback: (error: LibrdKafkaError | null) => void): void;
+};
+
+/**
+ * Commits that resolve once stored. The binding's commit only queues the
+ * request (its outcome comes on a later poll, through offset_commit_cb), so
+ * the offsets are read back from the coordinator after it: librdkafka sends
+ * both on the coordinator connection in order. When they were not stored,
+ * the error librdkafka reported for them is thrown, else CommitNotStoredError.
+ */
+export class ConfluentCommits {
+  /** librdkafka's latest commit outcomes. */
+  private readonly results: CommitResult[] = [];
+  private waiters: Array<() => void> = [];
+
+  constructor(private readonly consumer: () => CommittingConsumer) {}
+
+  /** For the consumer's offset_commit_cb. */
+  onResult(error: LibrdKafkaError | null, partitions: CommitResult['partitions'] | undefined): void {
+    this.results.push({ at: Date.now(), error, partitions: partitions ?? [] });
+    if (this.results.length > 32) this.results.shift();
+    for (const wake of this.waiters.splice(0)) wake();
+  }
+
+  async commit(offsets: EngineOffset[]): Promise<void> {
+    const consumer = this.consumer();
+    const list = offsets.map(({ topic, partition, offset }) => ({ topic, partition, offset: Number(offset) }));
+    const sent = Date.now();
+    await new Promise<void>((resolve, reject) => consumer.commitCb(list, (error) => (error ? reject(error) : resolve())));
+    const stored = await new Promise<TopicPartitionOffset[]>((resolve, reject) =>
+      consumer.committed(list, COMMIT_CHECK_TIMEOUT_MS, (error, result) => (error ? reject(error) : resolve(result))),
+    );
+    const missing = list.filter(({ topic, partition, offset }) => !stored.some((s) => s.topic === topic && s.partition === partition && s.offset >= offset));
+    if (missing.length > 0) {
+      const cause = await this.errorFor(missing, sent);
+      throw cause ?? new CommitNotStoredError(`the coordinator did not store the commit of ${missing.map((m) => `${m.topic}[${m.partition}]@${m.offset}`).join(', ')}`);
+    }
+  }
+
+  /**
+   * The error librdkafka reported (on a poll of the fetch loop, so within
+   * about one consume wait) for a commit of these partitions sent at `since`
+   * or later; undefined when none came in time.
+   */
+  private async errorFor(partitions: TopicPartitionRef[], since: number): Promise<Error | undefined> {
+    const deadline = Date.now() + COMMIT_ERROR_WAIT_MS;
+    const mine = (p: TopicPartitionRef) => partitions.some(({ topic, partition }) => p.topic === topic && p.partition === partition);
+    for (;;) {
+      for (const result of this.results) {
+        if (result.at < since || !result.partitions.some(mine)) continue;
+        const error = result.partitions.find((p) => p.error && mine(p))?.error ?? result.error;
+        if (error) return error as unknown as Error;
+      }
+      const left = deadline - Date.now();
+      if (left <= 0) return undefined;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        this.waiters.push(() => (clearTimeout(timer), resolve()));
+      });
+    }
+  }
+}
