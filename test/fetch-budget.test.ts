@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { KafkaConsumerModuleOptions, KafkaHandler, KafkaMessageContext } from '../libs/kafka-consumer/src';
 import { KafkaTestKit, waitFor } from './support/kafka-test-kit';
-import { describeOnKafka } from './support/on-kafka';
+import { describeOnKafkaAndEngine } from './support/on-kafka';
 
 /* eslint-disable @typescript-eslint/no-require-imports */
 const Broker = require('kafkajs/src/broker') as { prototype: { fetch(args: FetchArgs): Promise<FetchResponse> } };
@@ -53,7 +53,7 @@ function recorder(groupId: string) {
   return { offsets, provider: Recorder };
 }
 
-describeOnKafka('three Kafka nodes with placed leaders')('fetch budget (three-node Kafka)', () => {
+describeOnKafkaAndEngine('three Kafka nodes with placed leaders', 'kafkajs', "it sizes kafkajs's Fetch requests and reads them inside its Broker")('fetch budget (three-node Kafka)', () => {
   let kit: KafkaTestKit;
   const value = Buffer.alloc(VALUE_BYTES, 7);
 

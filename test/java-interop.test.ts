@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { TestingModule } from '@nestjs/testing';
 import { AssignmentStrategy, KafkaConsumerService, KafkaHandler, KafkaMessageContext } from '../libs/kafka-consumer/src';
 import { KafkaTestKit, waitFor } from './support/kafka-test-kit';
-import { describeOnKafka } from './support/on-kafka';
+import { describeOnKafka, itOnEngine } from './support/on-kafka';
 
 const JAVA_ASSIGNORS: Partial<Record<AssignmentStrategy, string>> = {
   range: 'org.apache.kafka.clients.consumer.RangeAssignor',
@@ -65,7 +65,7 @@ describeOnKafka('Java consumers in the same group')('groups shared with Java con
     });
   }
 
-  it("cooperative-sticky: the module's assignor is not Java's, so a Java cooperative-sticky member is refused, not mixed in", async () => {
+  itOnEngine('kafkajs', "the module's own cooperative assignor; the confluent engine's is librdkafka's, the same protocol as Java's")("cooperative-sticky: the module's assignor is not Java's, so a Java cooperative-sticky member is refused, not mixed in", async () => {
     // Before: the module named its own two-round assignor 'cooperative-sticky', so a Java member
     // would have joined and the two leaders' algorithms (and user data) mixed under one name.
     kit = await KafkaTestKit.start({ topics: { mixed: 4 } });

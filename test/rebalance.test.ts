@@ -14,7 +14,7 @@ import {
 import { ApiKey, KafkaErrorCode } from '../tools/mock-broker/mock-broker';
 import { FixtureApp } from './support/fixture-app';
 import { KafkaTestKit, numbered, waitFor } from './support/kafka-test-kit';
-import { itOnKafka } from './support/on-kafka';
+import { itOnEngine, itOnKafka } from './support/on-kafka';
 
 /** What one member saw: every record it finished and every hook call, in order. */
 interface MemberLog {
@@ -126,7 +126,7 @@ describe('rebalance hooks (Apache Kafka; the injected fault on the mock)', () =>
     expect(leaveDuplicates).toBe(0);
   });
 
-  it('sticky (eager): hooks still see only moved partitions; join duplicates are bounded, leave has none', async () => {
+  itOnEngine('kafkajs', "the module's eager sticky assignor; librdkafka has none (the confluent engine refuses it at startup)")('sticky (eager): hooks still see only moved partitions; join duplicates are bounded, leave has none', async () => {
     const { joinDuplicates, leaveDuplicates } = await joinAndLeave('sticky');
     // Real Kafka accepts the commit A sends before rejoining; the mock refuses OffsetCommit while
     // the group is joining, so records A finished since its last accepted commit on the moved
@@ -136,7 +136,7 @@ describe('rebalance hooks (Apache Kafka; the injected fault on the mock)', () =>
     expect(leaveDuplicates).toBe(0);
   });
 
-  it('a member the coordinator no longer knows gets onPartitionsLost, commits nothing for them, then rejoins', async () => {
+  itOnEngine('kafkajs', "an UNKNOWN_MEMBER_ID injected into OffsetCommit stands for a session expiry only in kafkajs's request path; the SIGSTOP test shows a real expiry")('a member the coordinator no longer knows gets onPartitionsLost, commits nothing for them, then rejoins', async () => {
     kit = await KafkaTestKit.start({ broker: 'mock', topics: { slow: 2 } });
     await kit.produce('slow', Array.from({ length: 8 }, (_, n) => ({ partition: 0, value: JSON.stringify({ n }) })));
     const seen: number[] = [];

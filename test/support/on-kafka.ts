@@ -37,3 +37,8 @@ export function describeOnEngine(only: 'kafkajs' | 'confluent', why: string): De
   if (engine === only) return describe;
   return (name, fn) => describe.skip(`${name} [on the ${only} engine only: ${why}]`, fn);
 }
+
+/** Both at once: a file that needs Apache Kafka and one engine's own mechanism. */
+export function describeOnKafkaAndEngine(whyKafka: string, only: 'kafkajs' | 'confluent', whyEngine: string): DescribeFn {
+  return onMock ? describeOnKafka(whyKafka) : describeOnEngine(only, whyEngine);
+}

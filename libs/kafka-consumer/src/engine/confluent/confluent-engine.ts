@@ -108,7 +108,9 @@ export class ConfluentConsumerEngine implements ConsumerEngine {
     this.consumer.setDefaultIsTimeoutOnlyForFirstMessage(true);
     const { standalone } = this.setup;
     if (standalone) await this.assignStandalone(standalone.partitions);
-    else this.consumer.subscribe([...this.topics.keys()]);
+    else if (this.topics.size > 0) this.consumer.subscribe([...this.topics.keys()]);
+    // No topic exists yet: nothing to join until one appears (growSubscription subscribes then).
+    else this.joined.resolve();
     this.running = true;
     this.loop = this.fetchLoop(Math.max(1, partitionsConsumedConcurrently));
     await this.joined.promise;
