@@ -9,7 +9,7 @@ import {
   TopicPartition,
 } from '../libs/kafka-consumer/src';
 import { KafkaTestKit, sleep, waitFor } from './support/kafka-test-kit';
-import { itOnKafka } from './support/on-kafka';
+import { itOnKafkaAndEngine } from './support/on-kafka';
 
 /** `count` records for one partition, each `{ n, stall? }`. */
 function records(partition: number, count: number, stall?: number): Message[] {
@@ -76,7 +76,7 @@ describe('liveness with partitionsConsumedConcurrently > 1 (Apache Kafka)', () =
     expect(seen.handled.length).toBe(41);
   });
 
-  itOnKafka("the coordinator's member list through Kafka's own tool")('a record past maxPollIntervalMs makes the member leave the group while it runs, though a partition led by another broker keeps running; it rejoins after', async () => {
+  itOnKafkaAndEngine("the coordinator's member list through Kafka's own tool", 'kafkajs', "not yet on the confluent engine: librdkafka leaves only once its fetch loop has not polled for max.poll.interval.ms, not while the record still runs")('a record past maxPollIntervalMs makes the member leave the group while it runs, though a partition led by another broker keeps running; it rejoins after', async () => {
     // Three brokers: kafkajs fetches per leader, so partition 1 is fetched and handled while 0 is stuck.
     kit = await KafkaTestKit.start({ kafka: { nodes: 3 }, topics: { stuck: 2 } });
     expect(await kit.kafkaBroker.leaderOf('stuck', 0)).not.toBe(await kit.kafkaBroker.leaderOf('stuck', 1));

@@ -42,3 +42,8 @@ export function describeOnEngine(only: 'kafkajs' | 'confluent', why: string): De
 export function describeOnKafkaAndEngine(whyKafka: string, only: 'kafkajs' | 'confluent', whyEngine: string): DescribeFn {
   return onMock ? describeOnKafka(whyKafka) : describeOnEngine(only, whyEngine);
 }
+
+/** Both at once: a test that needs Apache Kafka and, for now, one engine. */
+export function itOnKafkaAndEngine(whyKafka: string, only: 'kafkajs' | 'confluent', whyEngine: string): TestFn {
+  return onMock ? itOnKafka(whyKafka) : itOnEngine(only, whyEngine);
+}

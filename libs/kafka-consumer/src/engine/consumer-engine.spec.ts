@@ -9,6 +9,7 @@ const none: EngineCapabilities = {
   commitMetadata: false,
   standaloneAssignment: false,
   kip848: false,
+  enforcesPollInterval: false,
   assignmentStrategies: ['range', 'roundrobin', 'sticky', 'cooperative-sticky'],
 };
 const engine = (capabilities: Partial<EngineCapabilities>) => ({ name: 'limited', capabilities: { ...none, customAssignors: true, ...capabilities } });

@@ -78,6 +78,8 @@ export interface EngineCapabilities {
   standaloneAssignment: boolean;
   /** The KIP-848 consumer group protocol. */
   kip848: boolean;
+  /** The client itself leaves the group when its fetch loop stops polling for max.poll.interval.ms. */
+  enforcesPollInterval: boolean;
   /** The assignment strategies it honours (its own or the module's assignors). */
   assignmentStrategies: readonly AssignmentStrategy[];
 }

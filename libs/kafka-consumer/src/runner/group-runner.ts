@@ -1,5 +1,6 @@
 import type { LoggerService } from '@nestjs/common';
 import type { ClientErrors, ClusterAdmin } from '../engine/kafka-client';
+import { ENGINE_CAPABILITIES } from '../engine/engines';
 import { ConsumerEngine, EngineBatch, EngineSetup, FetchLoopControl, JoinResult } from '../engine/consumer-engine';
 import { CommitCoordinator } from '../commit/commit-coordinator';
 import { StickyMemberState } from '../assignors/sticky-member-state';
@@ -107,7 +108,8 @@ export class GroupRunner {
     const loopHeartbeatEveryMs = Math.max(10, Math.floor(group.settings.heartbeatIntervalMs / 4));
     this.loopHeartbeat = new FetchLoopHeartbeat(loopHeartbeatEveryMs, () => this.commits.commit());
     // A rebalance shows at the fetch loop's next heartbeat; once stalled, this member leaves the group.
-    this.liveness = LivenessMonitor.forGroup(group.groupId, group.settings, () => this.engine?.keepAlive(), logger);
+    const { enforcesPollInterval } = ENGINE_CAPABILITIES[group.settings.engine];
+    this.liveness = LivenessMonitor.forGroup(group.groupId, group.settings, () => this.engine?.keepAlive(), logger, enforcesPollInterval);
     const services: PooledServices = {
       loopStarted: (key) => this.liveness.loopStarted(key),
       loopEnded: (key) => this.liveness.loopEnded(key),

@@ -10,7 +10,11 @@ export interface Timed {
 export interface LivenessOptions {
   heartbeatIntervalMs: number;
   maxPollIntervalMs: number;
-  /** A static member (group.instance.id) sends no LeaveGroup: its session decides. */
+  /**
+   * Suspension ends with the stall, not at the next join: a static member
+   * (group.instance.id) sends no LeaveGroup, its session decides; a client that
+   * enforces max.poll.interval.ms itself (librdkafka) leaves and rejoins on its own.
+   */
   staticMember: boolean;
   /** Sends a heartbeat (and, once stalled, lets the client leave the group); never throws. */
   heartbeat(): void;
@@ -41,13 +45,13 @@ export class LivenessMonitor {
   }
 
   /** A group's monitor: its settings, its client's keep-alive, and the stall logged once per stall. */
-  static forGroup(groupId: string, settings: ResolvedConsumerSettings, heartbeat: () => void, logger: LoggerService): LivenessMonitor {
+  static forGroup(groupId: string, settings: ResolvedConsumerSettings, heartbeat: () => void, logger: LoggerService, clientEnforcesPollInterval: boolean): LivenessMonitor {
     const { heartbeatIntervalMs, maxPollIntervalMs, groupInstanceId } = settings;
     const staticMember = groupInstanceId !== undefined;
     return new LivenessMonitor({
       heartbeatIntervalMs,
       maxPollIntervalMs,
-      staticMember,
+      staticMember: staticMember || clientEnforcesPollInterval,
       heartbeat,
       onStall: () =>
         logger.error(

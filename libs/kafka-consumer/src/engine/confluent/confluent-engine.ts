@@ -29,6 +29,7 @@ export const CONFLUENT_CAPABILITIES: EngineCapabilities = {
   commitMetadata: false,
   standaloneAssignment: true,
   kip848: true,
+  enforcesPollInterval: true,
   assignmentStrategies: ['range', 'roundrobin', 'cooperative-sticky'],
 };
 

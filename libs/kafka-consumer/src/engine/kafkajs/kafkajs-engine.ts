@@ -15,6 +15,7 @@ export const KAFKAJS_CAPABILITIES: EngineCapabilities = {
   commitMetadata: false,
   standaloneAssignment: true,
   kip848: false,
+  enforcesPollInterval: false,
   assignmentStrategies: ['range', 'roundrobin', 'sticky', 'cooperative-sticky'],
 };
 
