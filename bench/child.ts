@@ -209,7 +209,8 @@ async function runConfluent(meter: Meter): Promise<Stop> {
     });
     return () => consumer.disconnect();
   }
-  const consumer = new confluent.KafkaConsumer({ ...confluentSettings(), 'enable.auto.commit': true }, {});
+  // auto.offset.reset is a topic setting: the binding's topic configuration replaces librdkafka's default one.
+  const consumer = new confluent.KafkaConsumer({ ...confluentSettings(), 'enable.auto.commit': true }, { 'auto.offset.reset': 'earliest' });
   await new Promise<void>((resolve, reject) => consumer.connect({}, (error) => (error ? reject(error) : resolve())));
   consumer.setDefaultConsumeTimeout(100);
   // Return as soon as records are there, not after the whole timeout (the typings lack it).
@@ -284,6 +285,7 @@ async function runModule(meter: Meter): Promise<Stop> {
         shutdownTimeoutMs: 5_000,
         logLevel: 'error',
         engine: config.engine ?? 'kafkajs',
+        ...(config.maxBufferedBytes !== undefined ? { maxBufferedBytes: config.maxBufferedBytes } : {}),
       }),
     ],
     providers,

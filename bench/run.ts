@@ -73,6 +73,7 @@ interface RowDef {
   groups?: number;
   /** Module only: the engine (default kafkajs). */
   engine?: ChildConfig['engine'];
+  maxBufferedBytes?: number;
   /**
    * What a row reports over its runs: 'throughput' keeps the fastest run; 'peakRss' (the
    * backlog rows) keeps the run with the highest peak RSS, since GC timing moves a single
@@ -87,7 +88,26 @@ const ROWS: RowDef[] = [
   { name: 'confluent-eachBatch-noop', kind: 'confluent-batch', topic: 'main', ioMs: 0, measures: 'throughput', what: "ceiling of the confluent engine's client: its KafkaJS-style eachBatch, no-op" },
   { name: 'confluent-consume-noop', kind: 'confluent-consume', topic: 'main', ioMs: 0, measures: 'throughput', what: 'the same client, lower-level KafkaConsumer: consume(1000) in a loop, no-op' },
   { name: 'module-noop', kind: 'module', topic: 'main', ioMs: 0, measures: 'throughput', what: 'our module, sequential @KafkaHandler, no-op' },
-  { name: 'module-confluent-noop', kind: 'module', engine: 'confluent', topic: 'main', ioMs: 0, measures: 'throughput', what: 'our module on the confluent engine, sequential @KafkaHandler, no-op' },
+  {
+    name: 'module-confluent-noop',
+    kind: 'module',
+    engine: 'confluent',
+    // librdkafka's own default queue bound (queued.max.messages.kbytes 65536), as the raw Confluent rows have.
+    maxBufferedBytes: 64 * 1024 * 1024,
+    topic: 'main',
+    ioMs: 0,
+    measures: 'throughput',
+    what: "our module on the confluent engine, sequential @KafkaHandler, no-op, librdkafka's default prefetch bound (64 MiB)",
+  },
+  {
+    name: 'module-confluent-noop-2mib',
+    kind: 'module',
+    engine: 'confluent',
+    topic: 'main',
+    ioMs: 0,
+    measures: 'throughput',
+    what: "the same with the module's default maxBufferedBytes (2 MiB → queued.max.messages.kbytes 2048)",
+  },
   { name: 'nest-transport-noop', kind: 'nest', topic: 'main', ioMs: 0, measures: 'throughput', what: 'NestJS Transport.KAFKA microservice, @EventPattern, no-op' },
   {
     name: 'kafkajs-pcc8-io2ms',
@@ -226,6 +246,7 @@ function runChild(row: RowDef, brokers: string[], attempt: number): Promise<Chil
     ioMs: row.ioMs,
     partitionsConsumedConcurrently: row.partitionsConsumedConcurrently,
     engine: row.engine,
+    maxBufferedBytes: row.maxBufferedBytes,
     concurrency: row.concurrency,
     ordering: row.ordering,
     timeoutMs: timeoutFor(row, topic.records),
@@ -319,6 +340,7 @@ function computeRatios(results: Map<string, RowResult>): void {
   relate('confluent-eachBatch-noop', 'kafkajs-eachBatch-noop', 'msgsPerSec');
   relate('confluent-consume-noop', 'kafkajs-eachBatch-noop', 'msgsPerSec');
   relate('module-confluent-noop', 'confluent-consume-noop', 'msgsPerSec');
+  relate('module-confluent-noop-2mib', 'confluent-consume-noop', 'msgsPerSec');
   relate(`module-confluent-pool${POOL_CONCURRENCY}-key-io2ms`, `timers-${POOL_CONCURRENCY}x${IO_MS}ms`, 'msgsPerSec');
   relate('module-noop-256p', 'kafkajs-eachBatch-noop-256p', 'msgsPerSec');
   relate(`module-groups-${GROUPS}`, 'module-noop', 'msgsPerSec');

@@ -56,6 +56,8 @@ export interface ChildConfig {
   groups?: number;
   /** Module only: the engine (default kafkajs). */
   engine?: 'kafkajs' | 'confluent';
+  /** Module only: maxBufferedBytes (default: the module's, 2 MiB). */
+  maxBufferedBytes?: number;
   /** Module handler options. */
   concurrency?: number;
   ordering?: 'partition' | 'key' | 'unordered';
