@@ -1,8 +1,10 @@
 import type { KafkaConsumer, LibrdKafkaError, TopicPartitionOffset } from '@confluentinc/kafka-javascript';
 import type { EngineOffset } from '../consumer-engine';
 
-/** How long a commit that was not stored waits for librdkafka to say why. */
-const COMMIT_ERROR_WAIT_MS = 1_000;
+/** How long a commit that was not stored waits for librdkafka to say why (reading it back meanwhile). */
+const COMMIT_ERROR_WAIT_MS = 2_000;
+/** Between two reads of offsets not stored yet. */
+const READ_AGAIN_MS = 100;
 /** How long reading committed offsets back after a commit may take. */
 const COMMIT_CHECK_TIMEOUT_MS = 10_000;
 
@@ -51,23 +53,29 @@ export class ConfluentCommits {
     const list = offsets.map(({ topic, partition, offset }) => ({ topic, partition, offset: Number(offset) }));
     const sent = Date.now();
     await new Promise<void>((resolve, reject) => consumer.commitCb(list, (error) => (error ? reject(error) : resolve())));
-    const stored = await new Promise<TopicPartitionOffset[]>((resolve, reject) =>
-      consumer.committed(list, COMMIT_CHECK_TIMEOUT_MS, (error, result) => (error ? reject(error) : resolve(result))),
-    );
-    const missing = list.filter(({ topic, partition, offset }) => !stored.some((s) => s.topic === topic && s.partition === partition && s.offset >= offset));
-    if (missing.length > 0) {
-      const cause = await this.errorFor(missing, sent);
-      throw cause ?? new CommitNotStoredError(`the coordinator did not store the commit of ${missing.map((m) => `${m.topic}[${m.partition}]@${m.offset}`).join(', ')}`);
+    // The read can overtake the commit inside librdkafka: read again until stored, librdkafka reports an error, or time is up.
+    const deadline = Date.now() + COMMIT_ERROR_WAIT_MS;
+    for (;;) {
+      const stored = await new Promise<TopicPartitionOffset[]>((resolve, reject) =>
+        consumer.committed(list, COMMIT_CHECK_TIMEOUT_MS, (error, result) => (error ? reject(error) : resolve(result))),
+      );
+      const missing = list.filter(({ topic, partition, offset }) => !stored.some((s) => s.topic === topic && s.partition === partition && s.offset >= offset));
+      if (missing.length === 0) return;
+      const cause = await this.errorFor(missing, sent, Math.min(READ_AGAIN_MS, deadline - Date.now()));
+      if (cause) throw cause;
+      if (Date.now() >= deadline) {
+        throw new CommitNotStoredError(`the coordinator did not store the commit of ${missing.map((m) => `${m.topic}[${m.partition}]@${m.offset}`).join(', ')}`);
+      }
     }
   }
 
   /**
-   * The error librdkafka reported (on a poll of the fetch loop, so within
-   * about one consume wait) for a commit of these partitions sent at `since`
-   * or later; undefined when none came in time.
+   * The error librdkafka reported (on a poll of the fetch loop) for a commit
+   * of these partitions sent at `since` or later; undefined when none came
+   * within `waitMs`.
    */
-  private async errorFor(partitions: TopicPartitionRef[], since: number): Promise<Error | undefined> {
-    const deadline = Date.now() + COMMIT_ERROR_WAIT_MS;
+  private async errorFor(partitions: TopicPartitionRef[], since: number, waitMs: number): Promise<Error | undefined> {
+    const deadline = Date.now() + Math.max(0, waitMs);
     const mine = (p: TopicPartitionRef) => partitions.some(({ topic, partition }) => p.topic === topic && p.partition === partition);
     for (;;) {
       for (const result of this.results) {
