@@ -10,7 +10,7 @@ import {
   TopicPartition,
 } from '../libs/kafka-consumer/src';
 import { KafkaTestKit, sleep, waitFor } from './support/kafka-test-kit';
-import { itOnKafkaAndEngine } from './support/on-kafka';
+import { itOnKafka } from './support/on-kafka';
 
 /** Resolves after `ms`, or rejects with the signal's reason once it aborts. */
 function sleepUnless(ms: number, signal: AbortSignal): Promise<void> {
@@ -120,7 +120,7 @@ describe('handlerTimeoutMs and maxPollIntervalMs with a worker pool (Apache Kafk
     expect(failures).toEqual([]);
   });
 
-  itOnKafkaAndEngine('DescribeGroups (state and members), which the mock does not serve', 'kafkajs', "not yet on the confluent engine: librdkafka leaves only once its fetch loop has not polled for max.poll.interval.ms, not while the record still runs")('with a pool and no handlerTimeoutMs, one record past maxPollIntervalMs makes the member leave while the other workers finish; it rejoins after', async () => {
+  itOnKafka('DescribeGroups (state and members), which the mock does not serve')('with a pool and no handlerTimeoutMs, one record past maxPollIntervalMs makes the member leave while the other workers finish; it rejoins after', async () => {
     kit = await KafkaTestKit.start({ topics: { long: 1 } });
     const handled = new Set<number>();
     const lost: string[] = [];

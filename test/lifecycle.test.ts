@@ -3,7 +3,7 @@ import { join } from 'path';
 import type { TestingModule } from '@nestjs/testing';
 import { KafkaConsumerService, KafkaHandler, KafkaMessageContext } from '../libs/kafka-consumer/src';
 import { KafkaTestKit, numbered, sleep, waitFor } from './support/kafka-test-kit';
-import { itOnEngine, itOnKafka } from './support/on-kafka';
+import { itOnKafka, itOnKafkaAndEngine } from './support/on-kafka';
 
 /* eslint-disable @typescript-eslint/no-require-imports */
 const Cluster = require('kafkajs/src/cluster') as { prototype: { disconnect(): Promise<void> } };
@@ -73,7 +73,7 @@ describe('lifecycle edges (Apache Kafka)', () => {
     expect(Object.values(await kit.committed('life-good', 'life')).every((o) => o <= 10)).toBe(true);
   });
 
-  itOnEngine('kafkajs', 'kafkajs crashes and restarts its consumer when its broker dies; librdkafka reconnects without a crash')('a consumer crash while a partition is paused for backpressure never ends the process; the group recovers', async () => {
+  itOnKafkaAndEngine('a broker process stopped and started again', 'kafkajs', 'kafkajs crashes and restarts its consumer when its broker dies; librdkafka reconnects without a crash')('a consumer crash while a partition is paused for backpressure never ends the process; the group recovers', async () => {
     kit = await KafkaTestKit.start({ topics: { squeeze: 1 } });
     await kit.produce('squeeze', numbered(200, 'same-key').map((m) => ({ ...m, key: 'one' })));
     let open!: () => void;
@@ -108,7 +108,7 @@ describe('lifecycle edges (Apache Kafka)', () => {
     }
   });
 
-  itOnEngine('kafkajs', 'kafkajs crashes and restarts its consumer when its broker dies; librdkafka reconnects without a crash')('app.close() while kafkajs restarts a crashed consumer leaves no consumer behind', async () => {
+  itOnKafkaAndEngine('a broker process stopped and started again', 'kafkajs', 'kafkajs crashes and restarts its consumer when its broker dies; librdkafka reconnects without a crash')('app.close() while kafkajs restarts a crashed consumer leaves no consumer behind', async () => {
     kit = await KafkaTestKit.start({ topics: { restart: 2 } });
     const { handled, provider } = recorder('restart', 'restart');
     const app = await kit.startApp({}, [provider]);

@@ -1,7 +1,6 @@
 import type { LoggerService } from '@nestjs/common';
 import type { ClientErrors, ClusterAdmin } from '../engine/kafka-client';
-import { ENGINE_CAPABILITIES } from '../engine/engines';
-import { ConsumerEngine, EngineBatch, EngineSetup, FetchLoopControl, JoinResult } from '../engine/consumer-engine';
+import type { ConsumerEngine, EngineBatch, EngineCapabilities, EngineSetup, FetchLoopControl, JoinResult } from '../engine/consumer-engine';
 import { CommitCoordinator } from '../commit/commit-coordinator';
 import { StickyMemberState } from '../assignors/sticky-member-state';
 import type { DiscoveredRebalanceHook } from '../discovery/kafka-handler.explorer';
@@ -26,7 +25,7 @@ import { RebalanceCoordinator } from '../rebalance/rebalance-coordinator';
 import { withTimeout } from '../utils/with-timeout';
 import { ConsumerSession } from './consumer-session';
 import { FetchLoopHeartbeat } from './fetch-loop-heartbeat';
-import { GroupTimers } from './group-timers';
+import { GroupTimers, POOL_TICK_MS } from './group-timers';
 import { LivenessMonitor } from './liveness-monitor';
 import { partitionMetrics } from './partition-metrics';
 import { resolveSeekPosition } from './seek-position';
@@ -38,6 +37,8 @@ export interface GroupRunnerDeps {
   createEngine(setup: EngineSetup): ConsumerEngine;
   admin: ClusterAdmin;
   errors: ClientErrors;
+  /** What this group's engine does itself. */
+  capabilities: EngineCapabilities;
   group: ResolvedGroup<BoundMethod>;
   options: ResolvedModuleOptions;
   reportFailure: (failure: KafkaConsumerFailure) => Promise<void>;
@@ -108,8 +109,7 @@ export class GroupRunner {
     const loopHeartbeatEveryMs = Math.max(10, Math.floor(group.settings.heartbeatIntervalMs / 4));
     this.loopHeartbeat = new FetchLoopHeartbeat(loopHeartbeatEveryMs, () => this.commits.commit());
     // A rebalance shows at the fetch loop's next heartbeat; once stalled, this member leaves the group.
-    const { enforcesPollInterval } = ENGINE_CAPABILITIES[group.settings.engine];
-    this.liveness = LivenessMonitor.forGroup(group.groupId, group.settings, () => this.engine?.keepAlive(), logger, enforcesPollInterval);
+    this.liveness = LivenessMonitor.forGroup(group.groupId, group.settings, () => this.engine?.keepAlive(), logger, deps.capabilities.enforcesPollInterval);
     const services: PooledServices = {
       loopStarted: (key) => this.liveness.loopStarted(key),
       loopEnded: (key) => this.liveness.loopEnded(key),
@@ -398,6 +398,3 @@ export class GroupRunner {
     await this.runHooks('assigned', keys);
   }
 }
-
-/** Pool commits and resumes run this often; keep-alive checks at least this often. */
-const POOL_TICK_MS = 20;

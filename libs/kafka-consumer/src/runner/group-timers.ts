@@ -34,3 +34,6 @@ export class GroupTimers {
     this.logger.error(`group ${this.groupId}: ${what} failed: ${(error as Error)?.message ?? error}`);
   }
 }
+
+/** Pool commits and resumes run this often; keep-alive checks at least this often. */
+export const POOL_TICK_MS = 20;

@@ -15,7 +15,7 @@ import type { ResolvedGroup, ResolvedModuleOptions } from '../options/resolved-o
 import { resolveGroups } from '../options/resolve-options';
 import { DeadLetterPublisher } from '../dispatch/dead-letter-publisher';
 import type { KafkaClient } from '../engine/kafka-client';
-import { CLIENT_FACTORIES, checkGroupEngine } from '../engine/engines';
+import { CLIENT_FACTORIES, checkGroupEngine, ENGINE_CAPABILITIES } from '../engine/engines';
 import type { KafkaEngineName } from '../interfaces/module-options.interface';
 import { GroupRunner } from './group-runner';
 
@@ -72,6 +72,7 @@ export class KafkaConsumerOrchestrator implements OnModuleInit, OnApplicationBoo
           createEngine: (setup) => this.clients.get(group.settings.engine)!.createEngine(setup),
           admin: main.admin,
           errors: this.clients.get(group.settings.engine)!.errors,
+          capabilities: ENGINE_CAPABILITIES[group.settings.engine],
           group,
           options: this.options,
           reportFailure: (failure) => this.reportFailure(failure),

@@ -13,7 +13,7 @@ export interface LivenessOptions {
   /**
    * Suspension ends with the stall, not at the next join: a static member
    * (group.instance.id) sends no LeaveGroup, its session decides; a client that
-   * enforces max.poll.interval.ms itself (librdkafka) leaves and rejoins on its own.
+   * enforces max.poll.interval.ms itself (librdkafka) rejoins as soon as the stall ends.
    */
   staticMember: boolean;
   /** Sends a heartbeat (and, once stalled, lets the client leave the group); never throws. */

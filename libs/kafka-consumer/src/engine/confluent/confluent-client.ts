@@ -1,8 +1,8 @@
 import type { LoggerService } from '@nestjs/common';
 import type { KafkaJS } from '@confluentinc/kafka-javascript';
-import type { RecordHeaders } from '../../interfaces/message-context.interface';
 import type { ResolvedModuleOptions } from '../../options/resolved-options';
-import type { ClusterAdmin, KafkaClient, RecordSender } from '../kafka-client';
+import type { KafkaClient } from '../kafka-client';
+import { kafkajsStyleAdmin, LazyRecordSender } from '../kafkajs-style';
 import { connectionConfig } from './confluent-config';
 import { ConfluentConsumerEngine } from './confluent-engine';
 import { CONFLUENT_ERRORS } from './confluent-errors';
@@ -22,56 +22,13 @@ export function createConfluentClient(options: ResolvedModuleOptions, logger: Lo
   });
   const admin = kafka.admin();
   return {
-    admin: clusterAdmin(admin),
+    admin: kafkajsStyleAdmin(admin, (topics) => admin.fetchTopicMetadata({ topics })),
     errors: CONFLUENT_ERRORS,
     connect: () => admin.connect(),
     createEngine: (setup) => new ConfluentConsumerEngine(library, options, setup, logger),
-    deadLetters: new ConfluentRecordSender(kafka),
+    deadLetters: new LazyRecordSender(() => kafka.producer({ kafkaJS: { acks: -1 } })),
     disconnect: () => admin.disconnect(),
   };
-}
-
-function clusterAdmin(admin: KafkaJS.Admin): ClusterAdmin {
-  return {
-    listTopics: () => admin.listTopics(),
-    watermarks: async (topic) => (await admin.fetchTopicOffsets(topic)).map(({ partition, low, high }) => ({ partition, low, high })),
-    offsetsForTimes: async (topic, timestamp) =>
-      (await admin.fetchTopicOffsetsByTimestamp(topic, timestamp)).map(({ partition, offset }) => ({ partition, offset })),
-    committed: async (groupId, topics) =>
-      (await admin.fetchOffsets({ groupId, topics })).map(({ topic, partitions }) => ({ topic, partitions: partitions.map(({ partition, offset }) => ({ partition, offset })) })),
-    partitions: async (topics) =>
-      (await admin.fetchTopicMetadata({ topics })).map((t) => ({
-        topic: t.name,
-        partitions: t.partitions.map((p) => ({ partition: p.partitionId, leader: p.leader ?? -1 })),
-      })),
-  };
-}
-
-/** Dead letters through one producer (acks=all), connected on first use and again after a failed connect. */
-class ConfluentRecordSender implements RecordSender {
-  private producer: Promise<KafkaJS.Producer> | undefined;
-
-  constructor(private readonly kafka: KafkaJS.Kafka) {}
-
-  async send(topic: string, record: { key: Buffer | null; value: Buffer | null; headers: RecordHeaders }): Promise<void> {
-    const producer = await this.connected();
-    await producer.send({ topic, messages: [record as KafkaJS.Message] });
-  }
-
-  async close(): Promise<void> {
-    const producer = this.producer;
-    this.producer = undefined;
-    if (producer) await (await producer.catch(() => undefined))?.disconnect().catch(() => undefined);
-  }
-
-  private connected(): Promise<KafkaJS.Producer> {
-    if (!this.producer) {
-      const producer = this.kafka.producer({ kafkaJS: { acks: -1 } });
-      this.producer = producer.connect().then(() => producer);
-      this.producer.catch(() => (this.producer = undefined));
-    }
-    return this.producer;
-  }
 }
 
 /** The KafkaJS-style layer's log calls → the Nest logger. */

@@ -22,8 +22,17 @@ describe('confluent config', () => {
       'heartbeat.interval.ms': 1_000,
       'partition.assignment.strategy': 'cooperative-sticky',
       'queued.max.messages.kbytes': 2048,
+      'fetch.queue.backoff.ms': 10,
       'security.protocol': 'plaintext',
     });
+  });
+
+  it("leaves librdkafka's own prefetch bound and backoff when maxBufferedBytes is 0", () => {
+    const resolved = options({ maxBufferedBytes: 0 });
+    const [group] = resolveGroups(resolved, [{ name: 'H.h', metadata: { topics: 't', batch: false, groupId: 'g' }, source: undefined }]);
+    const config = consumerConfig(resolved, 'g', group.settings);
+    expect(config['queued.max.messages.kbytes']).toBeUndefined();
+    expect(config['fetch.queue.backoff.ms']).toBeUndefined();
   });
 
   it('maps TLS and SASL, and refuses what it cannot map, naming the option', () => {

@@ -6,8 +6,12 @@ import type { ResolvedConsumerSettings, ResolvedModuleOptions } from '../../opti
 
 type RdConfig = Record<string, string | number | boolean | ((...args: never[]) => unknown)>;
 
+/** See consumerConfig: how soon a partition fetches again after the prefetch queue was full. */
+const FETCH_QUEUE_BACKOFF_MS = 10;
+
 /** librdkafka's syslog levels. */
-const LOG_LEVELS: Record<KafkaLogLevel, number> = { nothing: 0, error: 3, warn: 4, info: 6, debug: 7 };
+// 'nothing' still lets fatal errors through: their cause is only in librdkafka's log (see the engine's onFatal).
+const LOG_LEVELS: Record<KafkaLogLevel, number> = { nothing: 2, error: 3, warn: 4, info: 6, debug: 7 };
 
 /** librdkafka's assignors for the module's strategy names; eager `sticky` has none. */
 const STRATEGIES: Partial<Record<ResolvedConsumerSettings['assignmentStrategy'], string>> = {
@@ -83,7 +87,12 @@ export function consumerConfig(options: ResolvedModuleOptions, groupId: string, 
     config['group.protocol'] = 'consumer';
     for (const key of ['session.timeout.ms', 'heartbeat.interval.ms', 'partition.assignment.strategy']) delete config[key];
   }
-  if (settings.maxBufferedBytes > 0) config['queued.max.messages.kbytes'] = Math.max(1, Math.ceil(settings.maxBufferedBytes / 1024));
+  if (settings.maxBufferedBytes > 0) {
+    config['queued.max.messages.kbytes'] = Math.max(1, Math.ceil(settings.maxBufferedBytes / 1024));
+    // A partition whose fetch finds the queue over that bound waits this long before it fetches
+    // again; librdkafka's 1 s suits its 64 MiB default, not a bound the loop drains in milliseconds.
+    config['fetch.queue.backoff.ms'] = FETCH_QUEUE_BACKOFF_MS;
+  }
   if (options.clientRack) config['client.rack'] = options.clientRack;
   if (settings.groupInstanceId !== undefined) config['group.instance.id'] = settings.groupInstanceId;
   return config;

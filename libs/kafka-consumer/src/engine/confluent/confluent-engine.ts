@@ -8,6 +8,7 @@ import { CONFLUENT_ERRORS, RD } from './confluent-errors';
 import type { ConfluentLibrary } from './confluent-library';
 import { CommitResult, CommittingConsumer, ConfluentCommits } from './confluent-commits';
 import { batchesOf, PartitionBatch, runLimited } from './confluent-records';
+import { FatalError } from './confluent-fatal-error';
 
 type TopicPartitionRef = { topic: string; partition: number };
 
@@ -66,6 +67,9 @@ export class ConfluentConsumerEngine implements ConsumerEngine {
   /** Partitions sought while their batch ran: the batch must not rewind them. */
   private readonly soughtInBatch = new Set<string>();
   private running = false;
+  private readonly fatal = new FatalError();
+  /** Unsubscribed because a record ran past maxPollIntervalMs; subscribed again once it ends. */
+  private leftForPollInterval = false;
   private loop: Promise<void> | undefined;
   private rebalance: Promise<void> = Promise.resolve();
   /** The batches of the last consume call being handed out; a rebalance waits for them. */
@@ -91,7 +95,10 @@ export class ConfluentConsumerEngine implements ConsumerEngine {
     };
     // auto.offset.reset is a topic setting: the binding's topic configuration replaces librdkafka's default one.
     this.consumer = new library.KafkaConsumer(config as never, { 'auto.offset.reset': setup.settings.autoOffsetReset }) as RdConsumer;
-    this.consumer.on('event.log', (event: { severity: number; fac: string; message: string }) => logRdkafka(logger, setup.groupId, event));
+    this.consumer.on('event.log', (event: { severity: number; fac: string; message: string }) => {
+      this.fatal.noteLog(event);
+      logRdkafka(logger, setup.groupId, event);
+    });
     this.consumer.on('event.error', (error: LibrdKafkaError) => this.onError(error));
   }
 
@@ -110,7 +117,7 @@ export class ConfluentConsumerEngine implements ConsumerEngine {
     const { standalone } = this.setup;
     if (standalone) await this.assignStandalone(standalone.partitions);
     else if (this.topics.size > 0) this.consumer.subscribe([...this.topics.keys()]);
-    // No topic exists yet: nothing to join until one appears (growSubscription subscribes then).
+    // No topic exists yet: nothing to join until one appears (subscribeAll subscribes then).
     else this.joined.resolve();
     this.running = true;
     this.loop = this.fetchLoop(Math.max(1, partitionsConsumedConcurrently));
@@ -144,7 +151,12 @@ export class ConfluentConsumerEngine implements ConsumerEngine {
       this.pendingSeeks.set(key, Number(offset));
       return;
     }
+    // A seek during the partition's batch: dispatch must not rewind it afterwards.
     this.soughtInBatch.add(key);
+    this.moveTo(topic, partition, offset);
+  }
+
+  private moveTo(topic: string, partition: number, offset: string): void {
     this.consumer.seek({ topic, partition, offset: Number(offset) }, 0, (error) => {
       if (error) this.logger.error(`group ${this.setup.groupId}: seek of ${topic}[${partition}] to ${offset} failed: ${error.message}`);
     });
@@ -169,8 +181,17 @@ export class ConfluentConsumerEngine implements ConsumerEngine {
     this.applyPendingPauses(added);
   }
 
+  /**
+   * librdkafka heartbeats on its own thread, and its max.poll.interval.ms
+   * only sees the fetch loop, which polls on while a pooled record runs. A
+   * dynamic member whose record is past maxPollIntervalMs leaves here, as a
+   * stuck Java poll loop's would; a static one keeps its place (its session decides).
+   */
   keepAlive(): void {
-    // librdkafka heartbeats on its own thread.
+    const { listener, settings, standalone } = this.setup;
+    if (this.leftForPollInterval || !this.running || standalone || settings.groupInstanceId !== undefined || !listener.pollIntervalExceeded()) return;
+    this.leftForPollInterval = true;
+    this.consumer.unsubscribe(); // the revoke is served by the next consume, then librdkafka sends LeaveGroup
   }
 
   async disconnect(): Promise<void> {
@@ -183,11 +204,13 @@ export class ConfluentConsumerEngine implements ConsumerEngine {
   private async fetchLoop(concurrency: number): Promise<void> {
     const { listener, pendingTopics } = this.setup;
     while (this.running && !listener.stopping()) {
-      if (pendingTopics.size > 0) this.growSubscription();
+      if (this.leftForPollInterval) this.rejoinAfterStall();
+      if (pendingTopics.size > 0 && !this.leftForPollInterval) this.subscribeAll();
       const messages = await this.consume();
       // A rebalance callback runs inside consume: let it finish before handing anything out.
       await this.rebalance;
-      if (messages.length === 0 || !this.running || listener.stopping()) continue;
+      // Left for a stall: what comes before the revoke is no longer this member's (its committed offset stands).
+      if (messages.length === 0 || !this.running || listener.stopping() || this.leftForPollInterval) continue;
       const batches = batchesOf(messages, (key) => this.assigned.has(key), (topic, partition) => this.highWatermark(topic, partition));
       this.dispatching = runLimited(batches, concurrency, (batch) => this.dispatch(batch));
       await this.dispatching;
@@ -197,7 +220,8 @@ export class ConfluentConsumerEngine implements ConsumerEngine {
   private consume(): Promise<Message[]> {
     return new Promise((resolve) =>
       this.consumer.consume(CONSUME_BATCH, (error, messages) => {
-        if (error && error.code !== RD.TIMED_OUT) this.logger.warn?.(`group ${this.setup.groupId}: consume: ${error.message}`);
+        if (FatalError.is(error)) void this.onFatal(error);
+        else if (error && error.code !== RD.TIMED_OUT) this.logger.warn?.(`group ${this.setup.groupId}: consume: ${error.message}`);
         resolve(error ? [] : messages);
       }),
     );
@@ -226,8 +250,7 @@ export class ConfluentConsumerEngine implements ConsumerEngine {
     const next = resolved === undefined ? batch.messages[0].offset : String(BigInt(resolved) + 1n);
     const complete = resolved !== undefined && resolved === batch.lastOffset();
     if (!complete && this.assigned.has(key) && !this.soughtInBatch.has(key) && this.running) {
-      this.seek(batch.topic, batch.partition, next);
-      this.soughtInBatch.delete(key);
+      this.moveTo(batch.topic, batch.partition, next);
     }
   }
 
@@ -257,12 +280,19 @@ export class ConfluentConsumerEngine implements ConsumerEngine {
     }
   }
 
-  /** New topics of a pattern: the subscription grows (librdkafka rejoins; cooperative keeps the rest fetching). */
-  private growSubscription(): void {
+  /** The stall ended and the lost partitions are given up: join again with the whole subscription. */
+  private rejoinAfterStall(): void {
+    if (this.setup.listener.pollIntervalExceeded() || this.assigned.size > 0) return;
+    this.leftForPollInterval = false;
+    this.subscribeAll();
+  }
+
+  /** With new topics of a pattern, the subscription grows (librdkafka rejoins; cooperative keeps the rest fetching). */
+  private subscribeAll(): void {
     const { pendingTopics } = this.setup;
     for (const [topic, fromBeginning] of pendingTopics) this.topics.set(topic, fromBeginning);
     pendingTopics.clear();
-    this.consumer.subscribe([...this.topics.keys()]);
+    if (this.topics.size > 0) this.consumer.subscribe([...this.topics.keys()]);
   }
 
   private onRebalance(error: LibrdKafkaError, assignment: TopicPartition[]): void {
@@ -299,7 +329,8 @@ export class ConfluentConsumerEngine implements ConsumerEngine {
       return;
     }
     if (!listener.stopping()) {
-      if (this.consumer.assignmentLost()) await listener.beforeJoin(true);
+      // Given up for a stall, as Java's: lost, not revoked (nothing is committed for them).
+      if (this.consumer.assignmentLost() || this.leftForPollInterval) await listener.beforeJoin(true);
       else if (!cooperative) await listener.beforeJoin(false);
       else {
         for (const key of keys) this.assigned.delete(key);
@@ -353,16 +384,17 @@ export class ConfluentConsumerEngine implements ConsumerEngine {
     return byTopic;
   }
 
-  /** A fatal librdkafka error (a fenced static member) stops the consumer for good; others are logged. */
+  /** librdkafka's error events: logged, unless fatal. */
   private onError(error: LibrdKafkaError): void {
-    const fatal = (error as { isFatal?: boolean }).isFatal === true || CONFLUENT_ERRORS.isFenced(error);
-    if (!fatal) {
-      this.logger.warn?.(`group ${this.setup.groupId}: librdkafka: ${error.message}`);
-      return;
-    }
+    if (FatalError.is(error)) void this.onFatal(error);
+    else this.logger.warn?.(`group ${this.setup.groupId}: librdkafka: ${error.message}`);
+  }
+
+  /** A fatal error (a fenced static member) ends the consumer for good. */
+  private async onFatal(error: LibrdKafkaError): Promise<void> {
     this.running = false;
     this.joined.resolve();
-    this.setup.listener.onCrash(error as unknown as Error, false);
+    const failure = await this.fatal.describe(error);
+    if (failure) this.setup.listener.onCrash(failure, false);
   }
 }
-

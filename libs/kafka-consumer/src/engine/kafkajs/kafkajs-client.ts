@@ -1,38 +1,24 @@
 import type { LoggerService } from '@nestjs/common';
-import { Admin, Kafka, logLevel as KafkaLogLevel, LogEntry } from 'kafkajs';
-import type { ClusterAdmin, KafkaClient } from '../kafka-client';
+import { Kafka, logLevel as KafkaLogLevel, LogEntry } from 'kafkajs';
+import type { KafkaClient } from '../kafka-client';
+import { kafkajsStyleAdmin, LazyRecordSender } from '../kafkajs-style';
 import type { ResolvedModuleOptions } from '../../options/resolved-options';
 import { toKafkaConfig } from './kafkajs-config';
 import { KafkajsConsumerEngine } from './kafkajs-engine';
 import { KAFKAJS_ERRORS } from './kafkajs-errors';
-import { KafkajsRecordSender } from './kafkajs-record-sender';
 
 /** The module's client on kafkajs 2.2. */
 export function createKafkajsClient(options: ResolvedModuleOptions, logger: LoggerService): KafkaClient {
   const kafka = new Kafka(toKafkaConfig(options, () => (entry) => logKafka(logger, entry)));
   const admin = kafka.admin();
   return {
-    admin: clusterAdmin(admin),
+    admin: kafkajsStyleAdmin(admin, async (topics) => (await admin.fetchTopicMetadata({ topics })).topics),
     errors: KAFKAJS_ERRORS,
     connect: () => admin.connect(),
     createEngine: (setup) => new KafkajsConsumerEngine(kafka, setup),
-    deadLetters: new KafkajsRecordSender(kafka),
+    // kafkajs sends with acks=-1 (all in-sync replicas) unless told otherwise.
+    deadLetters: new LazyRecordSender(() => kafka.producer()),
     disconnect: () => admin.disconnect(),
-  };
-}
-
-function clusterAdmin(admin: Admin): ClusterAdmin {
-  return {
-    listTopics: () => admin.listTopics(),
-    watermarks: async (topic) => (await admin.fetchTopicOffsets(topic)).map(({ partition, low, high }) => ({ partition, low, high })),
-    offsetsForTimes: (topic, timestamp) => admin.fetchTopicOffsetsByTimestamp(topic, timestamp),
-    committed: async (groupId, topics) =>
-      (await admin.fetchOffsets({ groupId, topics })).map(({ topic, partitions }) => ({ topic, partitions: partitions.map(({ partition, offset }) => ({ partition, offset })) })),
-    partitions: async (topics) =>
-      (await admin.fetchTopicMetadata({ topics })).topics.map((t) => ({
-        topic: t.name,
-        partitions: t.partitions.map((p) => ({ partition: p.partitionId, leader: p.leader ?? -1 })),
-      })),
   };
 }
 
