@@ -5,6 +5,9 @@ const moduleNameMapper = {
   '^@app/kafka-consumer$': '<rootDir>/libs/kafka-consumer/src',
   '^@app/kafka-consumer/(.*)$': '<rootDir>/libs/kafka-consumer/src/$1',
 };
+// The library's package.json shares the root's name (a haste collision warning on every run);
+// its dist/ exists only while tools/pack-library.sh packs.
+const modulePathIgnorePatterns = ['<rootDir>/libs/kafka-consumer/package\\.json$', '<rootDir>/libs/kafka-consumer/dist/'];
 module.exports = {
   projects: [
     {
@@ -12,6 +15,7 @@ module.exports = {
       testEnvironment: 'node',
       transform: { '^.+\\.ts$': tsJest },
       moduleNameMapper,
+      modulePathIgnorePatterns,
       testMatch: ['<rootDir>/libs/**/*.spec.ts', '<rootDir>/apps/**/*.spec.ts'],
     },
     {
@@ -19,6 +23,7 @@ module.exports = {
       testEnvironment: 'node',
       transform: { '^.+\\.ts$': tsJest },
       moduleNameMapper,
+      modulePathIgnorePatterns,
       testMatch: ['<rootDir>/test/**/*.test.ts'],
       setupFilesAfterEnv: ['<rootDir>/test/support/jest-setup.ts'],
     },
