@@ -14,7 +14,7 @@ import { readFileSync } from 'fs';
 import { Kafka, logLevel } from 'kafkajs';
 import { performance } from 'perf_hooks';
 import { setTimeout as sleep } from 'timers/promises';
-import { KafkaConsumerModule, KafkaHandler, KafkaHandlerOptions } from '../libs/kafka-consumer/src';
+import { Ctx, KafkaConsumerModule, KafkaHandler, KafkaHandlerOptions, KafkaMessageContext, Payload } from '../libs/kafka-consumer/src';
 import { ChildConfig, ChildMessage, FETCH, GROUP, MB } from './settings';
 
 const config = JSON.parse(process.argv[2] ?? '{}') as ChildConfig;
@@ -265,6 +265,15 @@ async function runModule(meter: Meter): Promise<Stop> {
         meter.done(1);
       }
     }
+    @Injectable()
+    class NestParamsHandler {
+      @KafkaHandler(config.topic, handlerOptions)
+      handle(@Payload() _value: Buffer | null, @Ctx() _ctx: KafkaMessageContext): void {
+        meter.started();
+        meter.done(1);
+      }
+    }
+    if (config.nestParams) return NestParamsHandler;
     return ioMs > 0 ? IoHandler : NoopHandler;
   };
   const providers = Array.from({ length: groups }, (_, i) => handlerFor(groups === 1 ? config.groupId : `${config.groupId}-${i}`));

@@ -58,6 +58,8 @@ export interface ChildConfig {
   engine?: 'kafkajs' | 'confluent';
   /** Module only: maxBufferedBytes (default: the module's, 2 MiB). */
   maxBufferedBytes?: number;
+  /** Module only: the no-op handler takes @Payload() and @Ctx() (called through Nest's external context). */
+  nestParams?: boolean;
   /** Module handler options. */
   concurrency?: number;
   ordering?: 'partition' | 'key' | 'unordered';

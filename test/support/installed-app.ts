@@ -73,7 +73,7 @@ export function createInstalledApp(tarball: string, dir: string): { installMs: n
 const MAIN_TS = `import 'reflect-metadata';
 import { Injectable, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { KafkaConsumerModule, KafkaHandler, KafkaMessageContext } from 'nestjs-kafka-consumer';
+import { Ctx, KafkaConsumerModule, KafkaHandler, KafkaMessageContext, Payload } from 'nestjs-kafka-consumer';
 
 const brokers = (process.env.KAFKA_BROKERS ?? 'localhost:9092').split(',');
 const topic = process.env.KAFKA_TOPIC ?? 'greetings';
@@ -81,7 +81,7 @@ const topic = process.env.KAFKA_TOPIC ?? 'greetings';
 @Injectable()
 class GreetingsConsumer {
   @KafkaHandler(topic, { deserializer: 'string' })
-  greet(value: string, ctx: KafkaMessageContext): void {
+  greet(@Payload() value: string, @Ctx() ctx: KafkaMessageContext): void {
     process.stdout.write(JSON.stringify({ value, partition: ctx.partition, offset: ctx.offset }) + '\\n');
   }
 }

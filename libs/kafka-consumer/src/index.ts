@@ -1,6 +1,7 @@
 export { KafkaConsumerModule } from './kafka-consumer.module';
 export { KafkaHandler, KafkaBatchHandler } from './decorators/kafka-handler.decorator';
 export { OnKafkaError } from './decorators/on-kafka-error.decorator';
+export { Payload, Ctx, KafkaKey, KafkaHeaders, KafkaParamType } from './decorators/kafka-params.decorator';
 export type { KafkaErrorHookOptions } from './decorators/on-kafka-error.decorator';
 export { OnPartitionsAssigned, OnPartitionsRevoked, OnPartitionsLost } from './decorators/rebalance-hooks.decorator';
 export type { ConsumerGroupStatus, DeadLetterStats, GroupMembership, RebalanceContext, RebalanceHookOptions, TopicPartition } from './interfaces/rebalance.interface';

@@ -1,11 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
+import { ExternalContextCreator } from '@nestjs/core/helpers/external-context-creator';
+import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper';
 import type { KafkaErrorHookOptions } from '../decorators/on-kafka-error.decorator';
 import type { RebalanceHookMetadata } from '../decorators/rebalance-hooks.decorator';
 import type { BoundMethod } from '../interfaces/bound-method.interface';
+import { KafkaConsumerConfigError } from '../errors/kafka-consumer-config.error';
 import type { KafkaHandlerMetadata } from '../interfaces/handler-options.interface';
 import { KAFKA_ERROR_HOOK_METADATA, KAFKA_HANDLER_METADATA, KAFKA_REBALANCE_HOOK_METADATA } from '../kafka-consumer.constants';
-
+import { nestEnhancedHandler, usesNestEnhancers } from './nest-enhanced-handler';
 
 export interface DiscoveredHandler {
   name: string;
@@ -31,6 +34,7 @@ export class KafkaHandlerExplorer {
     private readonly discovery: DiscoveryService,
     private readonly scanner: MetadataScanner,
     private readonly reflector: Reflector,
+    private readonly contextCreator: ExternalContextCreator,
   ) {}
 
   explore(): { handlers: DiscoveredHandler[]; errorHooks: DiscoveredErrorHook[]; rebalanceHooks: DiscoveredRebalanceHook[] } {
@@ -41,7 +45,7 @@ export class KafkaHandlerExplorer {
     const seen = new Set<object>();
     for (const wrapper of wrappers) {
       const instance: unknown = wrapper.instance;
-      // Request-scoped providers have no instance to call at consume time.
+      if (!wrapper.isDependencyTreeStatic()) this.refuseRequestScoped(wrapper);
       if (!instance || typeof instance !== 'object' || !wrapper.isDependencyTreeStatic() || seen.has(instance)) continue;
       seen.add(instance);
       const prototype = Object.getPrototypeOf(instance) as object;
@@ -51,7 +55,8 @@ export class KafkaHandlerExplorer {
         const bound = (method as BoundMethod).bind(instance);
         const handler = this.reflector.get<KafkaHandlerMetadata | undefined>(KAFKA_HANDLER_METADATA, method);
         if (handler) {
-          handlers.push({ name: handler.name ?? `${instance.constructor.name}.${methodName}`, metadata: handler, source: bound });
+          const source = usesNestEnhancers(instance, methodName, method) ? nestEnhancedHandler(this.contextCreator, instance, methodName, method as BoundMethod) : bound;
+          handlers.push({ name: handler.name ?? `${instance.constructor.name}.${methodName}`, metadata: handler, source });
         }
         const hook = this.reflector.get<KafkaErrorHookOptions | undefined>(KAFKA_ERROR_HOOK_METADATA, method);
         if (hook) errorHooks.push({ options: hook, invoke: bound });
@@ -60,5 +65,26 @@ export class KafkaHandlerExplorer {
       }
     }
     return { handlers, errorHooks, rebalanceHooks };
+  }
+
+  /**
+   * A request-scoped (or transient-dependent) provider has no instance to call
+   * when a record arrives; one with Kafka handlers or hooks fails at startup.
+   */
+  private refuseRequestScoped(wrapper: InstanceWrapper): void {
+    const prototype = (wrapper.metatype as { prototype?: object } | undefined)?.prototype;
+    if (!prototype || typeof prototype !== 'object') return;
+    for (const methodName of this.scanner.getAllMethodNames(prototype)) {
+      const method = (prototype as Record<string, unknown>)[methodName];
+      if (typeof method !== 'function') continue;
+      const keys = [KAFKA_HANDLER_METADATA, KAFKA_ERROR_HOOK_METADATA, KAFKA_REBALANCE_HOOK_METADATA];
+      if (keys.some((key) => this.reflector.get(key, method) !== undefined)) {
+        throw new KafkaConsumerConfigError(
+          `handler ${wrapper.name?.toString() ?? 'provider'}.${methodName}: scope`,
+          'request',
+          'a Kafka handler or hook needs a provider with one instance (the default scope); records arrive outside any request. Move it to a default-scope provider, and inject request-scoped services through ModuleRef.resolve() per record if needed',
+        );
+      }
+    }
   }
 }
