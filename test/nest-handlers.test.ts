@@ -155,6 +155,25 @@ describe('Nest-native handlers: parameter decorators, pipes, guards, interceptor
     expect(new Set(seen.timings.map((t) => t.type))).toEqual(new Set(['rpc']));
   });
 
+  it("takes a handler's topics and group from the module options by the handler's name", async () => {
+    kit = await KafkaTestKit.start({ topics: { 'cfg-orders-v2': 1 } });
+    const received: string[] = [];
+    @Injectable()
+    class Configured {
+      @KafkaHandler({ name: 'orders' })
+      handle(@Payload('id') id: string, @Ctx() ctx: KafkaMessageContext) {
+        received.push(`${ctx.groupId} ${ctx.topic} ${id}`);
+      }
+    }
+    await kit.produce('cfg-orders-v2', [{ value: JSON.stringify({ id: 'a' }) }]);
+    // What forRootAsync's factory would build from ConfigService.
+    const fromConfig = { handlers: { orders: { topics: 'cfg-orders-v2', groupId: 'cfg-billing' } } };
+    await kit.startApp(fromConfig, [Configured]);
+    await waitFor(() => received.length === 1, 30_000, 'the record of the configured topic');
+    await waitFor(async () => (await kit.committed('cfg-billing', 'cfg-orders-v2'))[0] === 1, 10_000, 'the commit in the configured group');
+    expect(received).toEqual(['cfg-billing cfg-orders-v2 a']);
+  });
+
   it('a handler on a request-scoped provider fails at startup, naming it', async () => {
     kit = await KafkaTestKit.start({ topics: { 'nest-scoped': 1 } });
     @Injectable({ scope: Scope.REQUEST })

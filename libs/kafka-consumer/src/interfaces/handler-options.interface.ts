@@ -87,6 +87,7 @@ export interface KafkaHandlerOptions {
 
 /** What the decorator stores; `batch` marks a batch handler. */
 export interface KafkaHandlerMetadata extends KafkaHandlerOptions {
-  topics: TopicSubscription;
+  /** Undefined: the module options give them (`handlers[name].topics`). */
+  topics: TopicSubscription | undefined;
   batch: boolean;
 }

@@ -1,5 +1,5 @@
 import type { ConnectionOptions } from 'tls';
-import type { CommitMode, CommitPolicyOptions, OrderingMode, RetryOptions } from './handler-options.interface';
+import type { CommitMode, CommitPolicyOptions, OrderingMode, RetryOptions, TopicSubscription } from './handler-options.interface';
 
 export type AssignmentStrategy = 'range' | 'roundrobin' | 'sticky' | 'cooperative-sticky';
 
@@ -123,6 +123,10 @@ export interface StandaloneOptions {
 
 /** Overrides for one handler, by name, from application config. */
 export interface HandlerOverrides {
+  /** The handler's topics, in place of the decorator's (names from configuration). */
+  topics?: TopicSubscription;
+  /** The handler's consumer group, in place of the decorator's. */
+  groupId?: string;
   commit?: CommitMode | CommitPolicyOptions;
   ordering?: OrderingMode;
   concurrency?: number;

@@ -20,13 +20,17 @@ export function resolveHandler<S>(
   const at = (field: string) => `handler ${name}: ${field}`;
   const overrides = module.handlers[name] ?? {};
 
-  const groupId = metadata.groupId ?? module.groupId;
+  const groupId = overrides.groupId ?? metadata.groupId ?? module.groupId;
   if (groupId === undefined) {
-    throw new KafkaConsumerConfigError(at('groupId'), undefined, 'set `groupId` in the decorator or a default `groupId` in the module options');
+    throw new KafkaConsumerConfigError(at('groupId'), undefined, `set \`groupId\` in the decorator, in handlers["${name}"].groupId or as the default \`groupId\` of the module options`);
   }
   requireNonEmptyString(at('groupId'), groupId);
 
-  const { topics, patterns } = resolveSubscription(at('topics'), metadata.topics);
+  const subscription = overrides.topics ?? metadata.topics;
+  if (subscription === undefined) {
+    throw new KafkaConsumerConfigError(at('topics'), undefined, `the decorator names none: set handlers["${name}"].topics in the module options`);
+  }
+  const { topics, patterns } = resolveSubscription(at('topics'), subscription);
   const ordering = oneOf(at('ordering'), overrides.ordering ?? metadata.ordering ?? 'partition', ORDERING_MODES);
   const concurrency = integerAtLeast(at('concurrency'), overrides.concurrency ?? metadata.concurrency ?? 1, 1);
   if (metadata.batch && (concurrency > 1 || ordering !== 'partition')) {

@@ -155,6 +155,17 @@ describe('resolveGroups', () => {
     expect(configError(() => groups({ handlers: { 'A.typo': { commit: 'batch' } } }, [handler('A.a', {})])).message).toMatch(/no handler is named "A.typo"/);
   });
 
+  it('takes a handler\'s topics and group from the module options by name (names from configuration), and says where when none is given', () => {
+    const [group] = groups({ handlers: { orders: { topics: ['orders-v2', 'orders-eu'], groupId: 'billing-prod' } } }, [handler('orders', { topics: undefined })]);
+    expect(group.groupId).toBe('billing-prod');
+    expect(group.handlers[0].topics).toEqual(['orders-v2', 'orders-eu']);
+    // Config wins over the decorator's literal.
+    expect(groups({ handlers: { 'A.a': { topics: 'payments' } } }, [handler('A.a', { topics: 'orders' })])[0].handlers[0].topics).toEqual(['payments']);
+    const missing = configError(() => groups({}, [handler('orders', { topics: undefined })]));
+    expect(missing.message).toMatch(/handler orders: topics = undefined: the decorator names none: set handlers\["orders"\]\.topics in the module options/);
+    expect(configError(() => groups({ handlers: { orders: { topics: 'bad topic!' } } }, [handler('orders', { topics: undefined })])).option).toBe('handler orders: topics');
+  });
+
   it('takes handlerTimeoutMs from the decorator or app config, and refuses one that is not below maxPollIntervalMs', () => {
     expect(groups({}, [handler('A.a', {})])[0].handlers[0].handlerTimeoutMs).toBeUndefined();
     expect(groups({}, [handler('A.a', { handlerTimeoutMs: 500 })])[0].handlers[0].handlerTimeoutMs).toBe(500);
