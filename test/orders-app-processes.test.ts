@@ -147,6 +147,12 @@ describe('orders sample app (test broker, real processes)', () => {
     for (const report of reports) {
       expect(report.status).toBe('ok');
       expect(report.applied).toBeGreaterThan(0);
+      // What terminus made of the library's indicator and the database check.
+      expect(report.checks?.status).toBe('ok');
+      expect(report.checks?.info?.database).toEqual({ status: 'up' });
+      const kafka = report.checks?.info?.kafka as { status: string; groups: Record<string, { status: string; state: string; lag: number; partitions: number }> };
+      expect(kafka.status).toBe('up');
+      expect(Object.values(kafka.groups)).toEqual([{ status: 'up', state: 'running', lag: 0, partitions: report.assignment.length }]);
     }
     expect(reports[0].applied + reports[1].applied).toBeGreaterThanOrEqual(total);
     console.log(`two instances: ${reports.map((r) => `${r.assignment.length} partitions, ${r.applied} events`).join(' | ')}`);

@@ -1,4 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import { TerminusModule } from '@nestjs/terminus';
 import { KafkaConsumerModule } from '@app/kafka-consumer';
 import type { OrdersAppConfig } from './config/app-config';
 import { toKafkaConsumerOptions } from './config/kafka-consumer-options';
@@ -18,7 +19,7 @@ export class OrdersAppModule {
   static forConfig(config: OrdersAppConfig): DynamicModule {
     return {
       module: OrdersAppModule,
-      imports: [KafkaConsumerModule.forRoot(toKafkaConsumerOptions(config))],
+      imports: [KafkaConsumerModule.forRoot(toKafkaConsumerOptions(config)), TerminusModule.forRoot({ logger: false })],
       providers: [
         { provide: ORDERS_APP_CONFIG, useValue: config },
         {

@@ -6,6 +6,9 @@ export type { KafkaErrorHookOptions } from './decorators/on-kafka-error.decorato
 export { OnPartitionsAssigned, OnPartitionsRevoked, OnPartitionsLost } from './decorators/rebalance-hooks.decorator';
 export type { ConsumerGroupStatus, DeadLetterStats, GroupMembership, RebalanceContext, RebalanceHookOptions, TopicPartition } from './interfaces/rebalance.interface';
 export { KafkaConsumerService } from './runner/kafka-consumer.service';
+export { KafkaConsumerHealthIndicator } from './health/kafka-consumer.health';
+export type { KafkaHealthResult } from './health/kafka-consumer.health';
+export type { GroupHealth, KafkaHealthOptions } from './health/group-health';
 export type { SeekPosition } from './interfaces/seek-position.interface';
 export type { PartitionMetrics } from './interfaces/partition-metrics.interface';
 export {

@@ -1,6 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { KafkaHandlerExplorer } from './discovery/kafka-handler.explorer';
+import { KafkaConsumerHealthIndicator } from './health/kafka-consumer.health';
 import { RESOLVED_MODULE_OPTIONS } from './kafka-consumer.constants';
 import {
   ASYNC_OPTIONS_TYPE,
@@ -23,13 +24,14 @@ import { KafkaConsumerService } from './runner/kafka-consumer.service';
     KafkaHandlerExplorer,
     KafkaConsumerOrchestrator,
     KafkaConsumerService,
+    KafkaConsumerHealthIndicator,
     {
       provide: RESOLVED_MODULE_OPTIONS,
       useFactory: (options: KafkaConsumerModuleOptions) => resolveModuleOptions(options),
       inject: [MODULE_OPTIONS_TOKEN],
     },
   ],
-  exports: [KafkaConsumerService],
+  exports: [KafkaConsumerService, KafkaConsumerHealthIndicator],
 })
 export class KafkaConsumerModule extends ConfigurableModuleClass {
   /** Invalid options throw here, before the application is built. */

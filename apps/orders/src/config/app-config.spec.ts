@@ -42,6 +42,7 @@ describe('loadConfig', () => {
       KAFKA_HEARTBEAT_INTERVAL_MS: '500',
       KAFKA_FETCH_MAX_WAIT_MS: '100',
       HEALTH_PORT: '8080',
+      HEALTH_MAX_LAG: '50000',
       RECORD_DELIVERIES: 'yes',
       UNRELATED: 'x',
     };
@@ -56,6 +57,7 @@ describe('loadConfig', () => {
       database: { kind: 'postgres', url: 'postgres://orders:secret@db:5432/orders' },
       ordersHandler: { commit: { mode: 'auto', sync: true, intervalMs: 2000 }, concurrency: 16 },
       healthPort: 8080,
+      healthMaxLag: 50_000,
       recordDeliveries: true,
     });
   });

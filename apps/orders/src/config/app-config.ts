@@ -27,6 +27,7 @@ export const APP_ENV = {
   KAFKA_HEARTBEAT_INTERVAL_MS: { default: '3000', description: 'heartbeat.interval.ms, below the session timeout' },
   KAFKA_FETCH_MAX_WAIT_MS: { default: '500', description: 'fetch.max.wait.ms' },
   HEALTH_PORT: { default: '0', description: 'port of GET /health (0: no health endpoint)' },
+  HEALTH_MAX_LAG: { default: '0', description: "GET /health answers 503 while the group's lag on this instance is over this many records (0: lag is reported, not judged)" },
   RECORD_DELIVERIES: { default: 'false', description: 'also count deliveries per record (topic, partition, offset) in a table' },
 } as const satisfies Record<string, { default: string; description: string }>;
 
@@ -60,6 +61,8 @@ export interface OrdersAppConfig {
   ordersHandler: { commit: CommitPolicyOptions; concurrency: number };
   /** 0: no health endpoint. */
   healthPort: number;
+  /** 0: lag is not judged by the health check. */
+  healthMaxLag: number;
   recordDeliveries: boolean;
 }
 
@@ -154,6 +157,7 @@ export function loadConfig(env: Env = process.env): OrdersAppConfig {
     database: database!,
     ordersHandler: { commit, concurrency: integer('ORDERS_CONCURRENCY', 1, 256) },
     healthPort: integer('HEALTH_PORT', 0, 65_535),
+    healthMaxLag: integer('HEALTH_MAX_LAG', 0, Number.MAX_SAFE_INTEGER),
     recordDeliveries: boolean('RECORD_DELIVERIES'),
   };
 }

@@ -1,5 +1,6 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { ConsumerGroupStatus, KafkaConsumerService, PartitionMetrics } from '@app/kafka-consumer';
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown, ServiceUnavailableException } from '@nestjs/common';
+import { HealthCheckResult, HealthCheckService, HealthIndicatorResult } from '@nestjs/terminus';
+import { ConsumerGroupStatus, KafkaConsumerHealthIndicator, KafkaConsumerService, PartitionMetrics } from '@app/kafka-consumer';
 import { createServer, IncomingMessage, Server, ServerResponse } from 'http';
 import type { AddressInfo } from 'net';
 import type { OrdersAppConfig } from '../config/app-config';
@@ -27,6 +28,8 @@ export interface HealthReport {
   ordersChanged: number;
   invalid: number;
   error?: string;
+  /** What @nestjs/terminus made of the checks: the library's Kafka indicator (state, lag per group) and the database. */
+  checks?: HealthCheckResult;
 }
 
 /**
@@ -45,6 +48,8 @@ export class HealthServer implements OnApplicationBootstrap, OnApplicationShutdo
     @Inject(ORDERS_STORE) private readonly store: OrdersStore,
     private readonly consumers: KafkaConsumerService,
     private readonly stats: ConsumerStats,
+    private readonly health: HealthCheckService,
+    private readonly kafka: KafkaConsumerHealthIndicator,
   ) {}
 
   /** The port listened on (useful when HEALTH_PORT picks none), or undefined. */
@@ -84,15 +89,36 @@ export class HealthServer implements OnApplicationBootstrap, OnApplicationShutdo
       invalid: this.stats.invalid,
     };
     if (this.stopping) return { status: 'stopping', ...base };
+    const checks = await this.runChecks();
     if (consumer.state === 'failed' || consumer.state === 'stopped') {
-      return { status: 'error', ...base, error: `consumer: ${consumer.state}${consumer.error ? ` (${consumer.error})` : ''}` };
+      return { status: 'error', ...base, checks, error: `consumer: ${consumer.state}${consumer.error ? ` (${consumer.error})` : ''}` };
     }
+    const kafka = checks.error?.kafka as { groups?: Record<string, { reason?: string }> } | undefined;
+    if (kafka) return { status: 'error', ...base, checks, error: `kafka: ${kafka.groups?.[this.config.kafka.groupId]?.reason ?? 'down'}` };
+    const database = checks.error?.database as { message?: string } | undefined;
+    if (database) return { status: 'error', ...base, checks, error: `database: ${database.message}` };
     const warning = consumer.state === 'degraded' ? { warning: consumer.error } : {};
+    return { status: 'ok', ...base, ...warning, checks };
+  }
+
+  /** Terminus runs both indicators; a failed check comes back as its 503 response, which is the result too. */
+  private runChecks(): Promise<HealthCheckResult> {
+    const { groupId } = this.config.kafka;
+    const maxLag = this.config.healthMaxLag > 0 ? this.config.healthMaxLag : undefined;
+    return this.health
+      .check([() => this.kafka.isHealthy('kafka', { groups: [groupId], maxLag }), () => this.pingDatabase()])
+      .catch((error: unknown) => {
+        if (error instanceof ServiceUnavailableException) return error.getResponse() as HealthCheckResult;
+        throw error;
+      });
+  }
+
+  private async pingDatabase(): Promise<HealthIndicatorResult> {
     try {
       await this.store.ping();
-      return { status: 'ok', ...base, ...warning };
+      return { database: { status: 'up' } };
     } catch (error) {
-      return { status: 'error', ...base, error: `database: ${(error as Error).message}` };
+      return { database: { status: 'down', message: (error as Error).message } };
     }
   }
 

@@ -9,6 +9,11 @@ import type { SeekPosition } from '../interfaces/seek-position.interface';
 export class KafkaConsumerService {
   constructor(private readonly orchestrator: KafkaConsumerOrchestrator) {}
 
+  /** The consumer groups of this application. */
+  groupIds(): string[] {
+    return Object.keys(this.orchestrator.assignments());
+  }
+
   /** Partitions each group owns on this instance, as `topic partition` keys. */
   assignments(): Record<string, string[]> {
     return this.orchestrator.assignments();
