@@ -51,6 +51,8 @@ export function createInstalledApp(tarball: string, dir: string): { installMs: n
   });
   mkdirSync(join(dir, 'src'));
   writeFileSync(join(dir, 'src', 'main.ts'), MAIN_TS);
+  // The README's quick start compiles as written, against the installed package.
+  writeFileSync(join(dir, 'src', 'readme-quick-start.ts'), readmeQuickStart());
 
   let started = Date.now();
   // --ignore-scripts: none of these packages needs one (only @nestjs/core's donation notice).
@@ -120,6 +122,15 @@ app.then(
   },
 );
 `;
+
+/** The first TypeScript block of the README's "Quick start" section. */
+function readmeQuickStart(): string {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('## Quick start'));
+  const block = /```ts\n([\s\S]*?)```/.exec(section);
+  if (!block) throw new Error('README.md: no ```ts block in the Quick start section');
+  return block[1];
+}
 
 function writeJson(file: string, value: unknown): void {
   writeFileSync(file, JSON.stringify(value, null, 2) + '\n');

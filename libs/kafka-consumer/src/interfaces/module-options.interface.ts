@@ -60,7 +60,7 @@ export interface ConsumerSettings {
   /**
    * The Kafka client this group consumes with (default `kafkajs`). `confluent`
    * needs the optional peer @confluentinc/kafka-javascript; options it cannot
-   * honour fail at startup (see the README's engine table).
+   * honour fail at startup (see the engine table in docs/engines.md).
    */
   engine?: KafkaEngineName;
   /**
