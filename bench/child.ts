@@ -236,7 +236,22 @@ async function runConfluent(meter: Meter): Promise<Stop> {
  * Our module: one @KafkaHandler per group (`groups`, default 1, each group reading the whole
  * topic), settings mapped from the same FETCH/GROUP values.
  */
+/** An OpenTelemetry SDK as an application registers one; spans are batched and dropped (the cost measured is the module's). */
+function registerTracing(): void {
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const { context, propagation, trace } = require('@opentelemetry/api') as typeof import('@opentelemetry/api');
+  const { AsyncLocalStorageContextManager } = require('@opentelemetry/context-async-hooks') as typeof import('@opentelemetry/context-async-hooks');
+  const { W3CTraceContextPropagator } = require('@opentelemetry/core') as typeof import('@opentelemetry/core');
+  const { BasicTracerProvider, BatchSpanProcessor } = require('@opentelemetry/sdk-trace-base') as typeof import('@opentelemetry/sdk-trace-base');
+  /* eslint-enable @typescript-eslint/no-require-imports */
+  const dropping = { export: (_spans: unknown[], done: (result: { code: number }) => void) => done({ code: 0 }), shutdown: async () => undefined };
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+  trace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [new BatchSpanProcessor(dropping)] }));
+}
+
 async function runModule(meter: Meter): Promise<Stop> {
+  if (config.tracing) registerTracing();
   const ioMs = config.ioMs;
   const groups = config.groups ?? 1;
   const handlerFor = (groupId: string): Type => {

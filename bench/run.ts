@@ -76,6 +76,8 @@ interface RowDef {
   maxBufferedBytes?: number;
   /** Module only: a handler with Nest parameter decorators. */
   nestParams?: boolean;
+  /** Module only: an OpenTelemetry SDK registered. */
+  tracing?: boolean;
   /**
    * What a row reports over its runs: 'throughput' keeps the fastest run; 'peakRss' (the
    * backlog rows) keeps the run with the highest peak RSS, since GC timing moves a single
@@ -90,6 +92,15 @@ const ROWS: RowDef[] = [
   { name: 'confluent-eachBatch-noop', kind: 'confluent-batch', topic: 'main', ioMs: 0, measures: 'throughput', what: "ceiling of the confluent engine's client: its KafkaJS-style eachBatch, no-op" },
   { name: 'confluent-consume-noop', kind: 'confluent-consume', topic: 'main', ioMs: 0, measures: 'throughput', what: 'the same client, lower-level KafkaConsumer: consume(1000) in a loop, no-op' },
   { name: 'module-noop', kind: 'module', topic: 'main', ioMs: 0, measures: 'throughput', what: 'our module, sequential @KafkaHandler, no-op' },
+  {
+    name: 'module-otel-noop',
+    kind: 'module',
+    tracing: true,
+    topic: 'main',
+    ioMs: 0,
+    measures: 'throughput',
+    what: 'module-noop with an OpenTelemetry SDK registered: a span per record and per commit, batched to an exporter that drops them',
+  },
   {
     name: 'module-nest-params-noop',
     kind: 'module',
@@ -259,6 +270,7 @@ function runChild(row: RowDef, brokers: string[], attempt: number): Promise<Chil
     engine: row.engine,
     maxBufferedBytes: row.maxBufferedBytes,
     nestParams: row.nestParams,
+    tracing: row.tracing,
     concurrency: row.concurrency,
     ordering: row.ordering,
     timeoutMs: timeoutFor(row, topic.records),
@@ -354,6 +366,7 @@ function computeRatios(results: Map<string, RowResult>): void {
   relate('module-confluent-noop', 'confluent-consume-noop', 'msgsPerSec');
   relate('module-confluent-noop-64mib', 'confluent-consume-noop', 'msgsPerSec');
   relate('module-nest-params-noop', 'module-noop', 'msgsPerSec');
+  relate('module-otel-noop', 'module-noop', 'msgsPerSec');
   relate(`module-confluent-pool${POOL_CONCURRENCY}-key-io2ms`, `timers-${POOL_CONCURRENCY}x${IO_MS}ms`, 'msgsPerSec');
   relate('module-noop-256p', 'kafkajs-eachBatch-noop-256p', 'msgsPerSec');
   relate(`module-groups-${GROUPS}`, 'module-noop', 'msgsPerSec');

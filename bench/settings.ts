@@ -60,6 +60,8 @@ export interface ChildConfig {
   maxBufferedBytes?: number;
   /** Module only: the no-op handler takes @Payload() and @Ctx() (called through Nest's external context). */
   nestParams?: boolean;
+  /** Module only: an OpenTelemetry SDK registered (spans batched to an exporter that drops them). */
+  tracing?: boolean;
   /** Module handler options. */
   concurrency?: number;
   ordering?: 'partition' | 'key' | 'unordered';

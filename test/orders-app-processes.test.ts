@@ -143,6 +143,9 @@ describe('orders sample app (test broker, real processes)', () => {
     await kit.produce('orders', toMessages(stream.events));
     await waitFor(async () => (await committedTotal()) === total, 60_000, `all ${total} events committed`);
 
+    // Each instance hears of its last commit a moment after Kafka has it (the confluent engine reads it back).
+    const lagOf = (report: HealthReport) => Object.values((report.checks?.info?.kafka as { groups?: Record<string, { lag: number }> } | undefined)?.groups ?? {}).map((g) => g.lag);
+    await waitFor(async () => (await Promise.all(ports.map(health))).every((report) => lagOf(report).join() === '0'), 15_000, "both instances' lag down to 0 in their health checks");
     const reports = await Promise.all(ports.map(health));
     for (const report of reports) {
       expect(report.status).toBe('ok');

@@ -15,7 +15,7 @@ import {
 } from '../libs/kafka-consumer/src';
 import { ApiKey, KafkaErrorCode } from '../tools/mock-broker/mock-broker';
 import { KafkaTestKit, TEST_ENGINE, waitFor } from './support/kafka-test-kit';
-import { itOnEngine, itOnKafka } from './support/on-kafka';
+import { itOnEngine, itOnKafka, itOnKafkaAndEngine } from './support/on-kafka';
 
 interface ConsumerView {
   /** Every record handled, as `topic partition offset`. */
@@ -274,7 +274,7 @@ describe('standalone consumer (test broker)', () => {
     expect(await kit.committed('tail-reader', 'tail')).toEqual({ 0: -1, 1: -1 });
   });
 
-  itOnKafka('the mock refuses generation -1 commits for good once the group had members; Kafka accepts them once it is empty')('commits refused because group-managed consumers use the groupId are reported, and reading goes on', async () => {
+  itOnKafkaAndEngine('the mock refuses generation -1 commits for good once the group had members; Kafka accepts them once it is empty', 'kafkajs', "not reliable yet on the confluent engine: a refused commit sent while the fetch loop is held is judged by reading offsets back, and the group member commits the same offsets (2 of 3 runs missed the refusal)")('commits refused because group-managed consumers use the groupId are reported, and reading goes on', async () => {
     // Kafka accepts a commit with generation -1 only while the group has no members; with a live
     // member it answers UNKNOWN_MEMBER_ID. Once the members have left, it accepts again (the mock
     // kept refusing, so this last part was not shown before).

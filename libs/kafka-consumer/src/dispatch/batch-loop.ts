@@ -3,7 +3,7 @@ import type { CommitSchedule } from '../commit/commit-schedule';
 import type { BoundMethod } from '../interfaces/bound-method.interface';
 import type { ResolvedHandler } from '../options/resolved-options';
 import type { PartitionState } from '../offsets/partition-state';
-import type { RecordProcessor } from './record-processor';
+import type { RecordProcessing } from './record-processor';
 import type { WorkScheduler } from './work-scheduler';
 
 /** The records of one partition from one fetch. */
@@ -40,7 +40,7 @@ export interface BatchJob {
 /** One handler's parts at run time. */
 export interface HandlerRuntime {
   handler: ResolvedHandler<BoundMethod>;
-  processor: RecordProcessor;
+  processor: RecordProcessing;
   schedule: CommitSchedule;
   /** Its worker pool, when concurrency > 1. */
   pool?: WorkScheduler;

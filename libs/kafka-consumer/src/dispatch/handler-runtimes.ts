@@ -6,7 +6,8 @@ import type { ResolvedGroup, ResolvedHandler } from '../options/resolved-options
 import type { BatchJob, HandlerRuntime } from './batch-loop';
 import { dispatchInChunks } from './batch-dispatcher';
 import { PooledDispatcher, PooledServices } from './pooled-dispatcher';
-import { contextFields, ProcessingEnvironment, RecordProcessor } from './record-processor';
+import type { GroupTracing } from '../telemetry/record-tracing';
+import { contextFields, ProcessingEnvironment, RecordProcessing, RecordProcessor } from './record-processor';
 import { dispatchSequentially } from './sequential-dispatcher';
 import { createThreadPool, ThreadPool } from './thread-pool';
 import { WorkScheduler } from './work-scheduler';
@@ -18,6 +19,8 @@ export interface HandlerRuntimesOptions {
   /** A fetch loop waiting for room in a pool wakes this often to hear of rebalances. */
   wakeEveryMs: number;
   logger: LoggerService;
+  /** Spans around each record and batch, when the application traces. */
+  tracing?: GroupTracing;
 }
 
 /**
@@ -31,9 +34,9 @@ export class HandlerRuntimes {
   private readonly threadPools: ThreadPool[] = [];
 
   constructor(private readonly options: HandlerRuntimesOptions) {
-    const { group, env, services, wakeEveryMs, logger } = options;
+    const { group, services, wakeEveryMs, logger } = options;
     for (const handler of group.handlers) {
-      const runtime: HandlerRuntime = { handler, processor: new RecordProcessor(handler, env), schedule: new CommitSchedule(handler.commit, Date.now()) };
+      const runtime: HandlerRuntime = { handler, processor: this.processor(handler), schedule: new CommitSchedule(handler.commit, Date.now()) };
       this.runtimes.set(handler.name, runtime);
       if (handler.concurrency <= 1) continue;
       const pool = new WorkScheduler({
@@ -106,8 +109,13 @@ export class HandlerRuntimes {
       // The attempt's signal reaches the thread: a timeout or shutdown ends the task there too.
       const source: BoundMethod = async (value: unknown, ctx: unknown) =>
         method(await pool.run(value, contextFields(ctx as KafkaMessageContext), { signal: (ctx as KafkaMessageContext).signal }), ctx);
-      runtime.processor = new RecordProcessor({ ...handler, source }, this.options.env);
+      runtime.processor = this.processor({ ...handler, source });
     }
+  }
+
+  private processor(handler: ResolvedHandler<BoundMethod>): RecordProcessing {
+    const processor = new RecordProcessor(handler, this.options.env);
+    return this.options.tracing ? this.options.tracing.wrap(processor) : processor;
   }
 
   async stopThreads(): Promise<void> {

@@ -1,7 +1,7 @@
 import type { FetchedRecord } from '../engine/consumer-engine';
 import type { BatchJob, BatchLoop, DispatchServices, HandlerRuntime } from './batch-loop';
 import type { PartitionState } from '../offsets/partition-state';
-import type { ProcessOutcome, RecordProcessor } from './record-processor';
+import type { ProcessOutcome, RecordProcessing } from './record-processor';
 import { laneFor } from './lanes';
 import type { WorkItem, WorkScheduler } from './work-scheduler';
 
@@ -137,7 +137,7 @@ class PooledRecord implements WorkItem {
     private readonly dispatcher: PooledDispatcher,
     readonly partition: string,
     readonly lane: string,
-    readonly processor: RecordProcessor,
+    readonly processor: RecordProcessing,
     readonly state: PartitionState,
     readonly topic: string,
     readonly partitionNumber: number,

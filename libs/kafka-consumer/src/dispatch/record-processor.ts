@@ -11,8 +11,23 @@ import { backoffDelay, sleep } from '../utils/backoff';
 /** 'acknowledged': done, and a manual-commit handler called `ctx.commit()`. */
 export type ProcessOutcome = 'done' | 'acknowledged' | 'aborted';
 
+/** Failure paths a tracer follows (retries and dead letters as span events); never called for a record that succeeds first time. */
+export interface ProcessingEvents {
+  /** An attempt failed; `final` when no other attempt follows. */
+  attemptFailed(error: unknown, attempt: number, final: boolean): void;
+  /** The record was given up: written to `deadLetterTopic`, or dropped by a handler without one. */
+  gaveUp(error: unknown, deadLetterTopic: string | undefined): void;
+}
+
+/** What the dispatchers call: the processor, or a tracer around it. */
+export interface RecordProcessing {
+  processRecord(topic: string, partition: number, message: FetchedRecord): ProcessOutcome | Promise<ProcessOutcome>;
+  processBatch(topic: string, partition: number, messages: FetchedRecord[]): Promise<ProcessOutcome>;
+}
+
 export interface ProcessingEnvironment {
   groupId: string;
+  events?: ProcessingEvents;
   /** Aborted on shutdown or revocation: stop retrying, leave the record unfinished. */
   signal: AbortSignal;
   reportFailure(failure: KafkaConsumerFailure): Promise<void>;
@@ -106,7 +121,7 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
  * processRecord answers synchronously when the handler does (no promise per
  * record on the no-op path); the caller awaits only what is a promise.
  */
-export class RecordProcessor {
+export class RecordProcessor implements RecordProcessing {
   constructor(
     private readonly handler: ResolvedHandler<BoundMethod>,
     private readonly env: ProcessingEnvironment,
@@ -249,7 +264,9 @@ export class RecordProcessor {
     const { retry } = this.handler;
     let error = firstError;
     for (let attempt = 1; ; attempt++) {
-      if (attempt >= retry.attempts || error instanceof NonRetriableError) return giveUp(error, attempt);
+      const final = attempt >= retry.attempts || error instanceof NonRetriableError;
+      this.env.events?.attemptFailed(error, attempt, final);
+      if (final) return giveUp(error, attempt);
       await sleep(error instanceof RetryLaterError ? error.delayMs : backoffDelay(retry, attempt), this.env.signal);
       if (this.env.signal.aborted) return 'aborted';
       try {
@@ -285,7 +302,13 @@ export class RecordProcessor {
     };
     await this.env.reportFailure(failure);
     const { deadLetter } = this.handler;
-    if (deadLetter === false) return 'done';
-    return (await this.env.publishDeadLetter(deadLetter.topic ?? `${topic}.DLT`, failure)) ? 'done' : 'aborted';
+    if (deadLetter === false) {
+      this.env.events?.gaveUp(error, undefined);
+      return 'done';
+    }
+    const deadLetterTopic = deadLetter.topic ?? `${topic}.DLT`;
+    const published = await this.env.publishDeadLetter(deadLetterTopic, failure);
+    if (published) this.env.events?.gaveUp(error, deadLetterTopic);
+    return published ? 'done' : 'aborted';
   }
 }

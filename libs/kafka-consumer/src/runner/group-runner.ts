@@ -30,6 +30,7 @@ import { LivenessMonitor } from './liveness-monitor';
 import { partitionMetrics } from './partition-metrics';
 import { resolveSeekPosition } from './seek-position';
 import { StandaloneReader } from './standalone-reader';
+import { commitTraced, GroupTracing } from '../telemetry/record-tracing';
 import { TopicSubscriptions } from './topic-subscriptions';
 
 export interface GroupRunnerDeps {
@@ -90,8 +91,10 @@ export class GroupRunner {
       errors: deps.errors,
       logger,
     });
+    const tracing = GroupTracing.forGroup(group.groupId);
     const env: ProcessingEnvironment = {
       groupId: group.groupId,
+      events: tracing?.events,
       signal,
       reportFailure,
       publishDeadLetter: (topic, failure) => this.deadLetters.publish(topic, failure, signal),
@@ -121,7 +124,7 @@ export class GroupRunner {
         if (this.owned.has(key)) this.backpressure.pause([key]);
       },
     };
-    this.handlers = new HandlerRuntimes({ group, env, services, wakeEveryMs: loopHeartbeatEveryMs, logger });
+    this.handlers = new HandlerRuntimes({ group, env, services, wakeEveryMs: loopHeartbeatEveryMs, logger, tracing });
     this.hooks = new HookInvoker(deps.rebalanceHooks, group.groupId, logger, reportFailure);
     this.rebalance = new RebalanceCoordinator(
       {
@@ -152,7 +155,7 @@ export class GroupRunner {
       owned: this.owned,
       schedule: (handler) => this.handlers.schedule(handler),
       committing: () => commitsOffsets && !this.liveness.suspended,
-      send: (offsets) => (this.engine ? this.engine.commit(offsets) : Promise.reject(new Error('not started; nothing can be committed'))),
+      send: (offsets) => (this.engine ? commitTraced(tracing, this.engine, offsets) : Promise.reject(new Error('not started; nothing can be committed'))),
       isRetriable: (error) => deps.errors.isRetriableCommit(error),
       isGenerationError: (error) => deps.errors.isGeneration(error),
       generationEnded: (error) => {

@@ -29,17 +29,25 @@ export type CommittingConsumer = Pick<KafkaConsumer, 'committed'> & {
 
 /**
  * Commits that resolve once stored. The binding's commit only queues the
- * request (its outcome comes on a later poll, through offset_commit_cb), so
- * the offsets are read back from the coordinator after it: librdkafka sends
- * both on the coordinator connection in order. When they were not stored,
- * the error librdkafka reported for them is thrown, else CommitNotStoredError.
+ * request; its outcome comes through offset_commit_cb on a later poll of the
+ * fetch loop. While the loop polls, that outcome decides. While the loop is
+ * held (a handler awaiting this very commit), the offsets are read back from
+ * the coordinator instead: librdkafka sends both on the coordinator
+ * connection in order. When they were not stored, the error librdkafka
+ * reported for them is thrown, else CommitNotStoredError. (A read-back cannot
+ * tell this member's commit from another consumer's of the same offsets; only
+ * a misconfigured group has one.)
  */
 export class ConfluentCommits {
   /** librdkafka's latest commit outcomes. */
   private readonly results: CommitResult[] = [];
   private waiters: Array<() => void> = [];
 
-  constructor(private readonly consumer: () => CommittingConsumer) {}
+  constructor(
+    private readonly consumer: () => CommittingConsumer,
+    /** Whether the fetch loop polls (and so serves offset_commit_cb) rather than waiting for a dispatch. */
+    private readonly loopPolls: () => boolean,
+  ) {}
 
   /** For the consumer's offset_commit_cb. */
   onResult(error: LibrdKafkaError | null, partitions: CommitResult['partitions'] | undefined): void {
@@ -53,6 +61,9 @@ export class ConfluentCommits {
     const list = offsets.map(({ topic, partition, offset }) => ({ topic, partition, offset: Number(offset) }));
     const sent = Date.now();
     await new Promise<void>((resolve, reject) => consumer.commitCb(list, (error) => (error ? reject(error) : resolve())));
+    const outcome = await this.outcomeWhilePolling(list, sent);
+    if (outcome === 'stored') return;
+    if (outcome) throw outcome;
     // The read can overtake the commit inside librdkafka: read again until stored, librdkafka reports an error, or time is up.
     const deadline = Date.now() + COMMIT_ERROR_WAIT_MS;
     for (;;) {
@@ -60,13 +71,42 @@ export class ConfluentCommits {
         consumer.committed(list, COMMIT_CHECK_TIMEOUT_MS, (error, result) => (error ? reject(error) : resolve(result))),
       );
       const missing = list.filter(({ topic, partition, offset }) => !stored.some((s) => s.topic === topic && s.partition === partition && s.offset >= offset));
-      if (missing.length === 0) return;
+      if (missing.length === 0) {
+        // Stored, by this member or another consumer of the group: the loop polls again (it was held by a
+        // batch, not by this commit), so librdkafka's own answer for this commit decides.
+        const own = await this.outcomeWhilePolling(list, sent);
+        if (own instanceof Error) throw own;
+        return;
+      }
       const cause = await this.errorFor(missing, sent, Math.min(READ_AGAIN_MS, deadline - Date.now()));
       if (cause) throw cause;
       if (Date.now() >= deadline) {
         throw new CommitNotStoredError(`the coordinator did not store the commit of ${missing.map((m) => `${m.topic}[${m.partition}]@${m.offset}`).join(', ')}`);
       }
     }
+  }
+
+  /**
+   * This commit's own result from offset_commit_cb, waited for while the fetch
+   * loop polls; undefined once the loop is held (or after COMMIT_ERROR_WAIT_MS).
+   */
+  private async outcomeWhilePolling(partitions: TopicPartitionRef[], since: number): Promise<'stored' | Error | undefined> {
+    const deadline = Date.now() + COMMIT_ERROR_WAIT_MS;
+    const mine = (p: TopicPartitionRef) => partitions.some(({ topic, partition }) => p.topic === topic && p.partition === partition);
+    while (this.loopPolls()) {
+      const result = this.results.find((r) => r.at >= since && partitions.every((p) => r.partitions.some((q) => q.topic === p.topic && q.partition === p.partition)));
+      if (result) {
+        const error = result.partitions.find((p) => p.error && mine(p))?.error ?? result.error;
+        return error ? (error as unknown as Error) : 'stored';
+      }
+      const left = deadline - Date.now();
+      if (left <= 0) return undefined;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, Math.min(left, READ_AGAIN_MS));
+        this.waiters.push(() => (clearTimeout(timer), resolve()));
+      });
+    }
+    return undefined;
   }
 
   /**

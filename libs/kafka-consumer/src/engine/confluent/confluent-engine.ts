@@ -74,10 +74,12 @@ export class ConfluentConsumerEngine implements ConsumerEngine {
   private rebalance: Promise<void> = Promise.resolve();
   /** The batches of the last consume call being handed out; a rebalance waits for them. */
   private dispatching: Promise<void> = Promise.resolve();
+  /** Inside a consume call: offset_commit_cb results are being served (not while a batch or a rebalance holds the loop). */
+  private polling = false;
   /** A local count of assignments: librdkafka does not expose the group's generation. */
   private generation = 0;
   private joined: { promise: Promise<void>; resolve: () => void };
-  private readonly commits = new ConfluentCommits(() => this.consumer);
+  private readonly commits = new ConfluentCommits(() => this.consumer, () => this.running && this.polling);
 
   constructor(
     library: ConfluentLibrary,
@@ -206,7 +208,8 @@ export class ConfluentConsumerEngine implements ConsumerEngine {
     while (this.running && !listener.stopping()) {
       if (this.leftForPollInterval) this.rejoinAfterStall();
       if (pendingTopics.size > 0 && !this.leftForPollInterval) this.subscribeAll();
-      const messages = await this.consume();
+      this.polling = true;
+      const messages = await this.consume().finally(() => (this.polling = false));
       // A rebalance callback runs inside consume: let it finish before handing anything out.
       await this.rebalance;
       // Left for a stall: what comes before the revoke is no longer this member's (its committed offset stands).
