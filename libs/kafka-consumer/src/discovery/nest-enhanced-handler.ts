@@ -31,15 +31,19 @@ const PARAMS: ParamsFactory = {
 
 const ENHANCERS = [GUARDS_METADATA, INTERCEPTORS_METADATA, PIPES_METADATA, EXCEPTION_FILTERS_METADATA];
 
-const bound = (key: string, target: object): boolean => {
+const boundOn = (key: string, target: object): boolean => {
   const value: unknown = Reflect.getMetadata(key, target);
   return Array.isArray(value) ? value.length > 0 : value !== undefined;
 };
 
+/** An enhancer of this kind bound to the method or to its class. */
+const bound = (key: string, method: object, type: object): boolean => boundOn(key, method) || boundOn(key, type);
+const anyEnhancerBound = (method: object, type: object): boolean => ENHANCERS.some((key) => bound(key, method, type));
+
 /** Whether the method or its class binds a guard, interceptor, pipe, exception filter, or takes decorated parameters. */
 export function usesNestEnhancers(instance: object, methodName: string, method: object): boolean {
   const type = instance.constructor;
-  return ENHANCERS.some((key) => bound(key, method) || bound(key, type)) || Reflect.getMetadata(KAFKA_ARGS_METADATA, type, methodName) !== undefined;
+  return anyEnhancerBound(method, type) || Reflect.getMetadata(KAFKA_ARGS_METADATA, type, methodName) !== undefined;
 }
 
 /**
@@ -55,7 +59,7 @@ export function nestEnhancedHandler(creator: ExternalContextCreator, instance: o
   const type = instance.constructor;
   const direct = directArguments(instance, methodName, method);
   if (direct) return direct;
-  const filters = bound(EXCEPTION_FILTERS_METADATA, method) || bound(EXCEPTION_FILTERS_METADATA, type);
+  const filters = bound(EXCEPTION_FILTERS_METADATA, method, type);
   // Without a filter of its own, Nest's default one would log every failure the module already reports.
   const call = creator.create(instance, method, methodName, KAFKA_ARGS_METADATA, PARAMS, undefined, undefined, { guards: true, interceptors: true, filters }, 'rpc');
   return async (...args: unknown[]) => {
@@ -74,7 +78,7 @@ export function nestEnhancedHandler(creator: ExternalContextCreator, instance: o
  */
 function directArguments(instance: object, methodName: string, method: BoundMethod): BoundMethod | undefined {
   const type = instance.constructor;
-  if (ENHANCERS.some((key) => bound(key, method) || bound(key, type))) return undefined;
+  if (anyEnhancerBound(method, type)) return undefined;
   const metadata: Record<string, { index: number; data?: unknown; pipes?: unknown[] }> = Reflect.getMetadata(KAFKA_ARGS_METADATA, type, methodName) ?? {};
   const params = Object.entries(metadata).map(([key, { index, data, pipes }]) => ({ type: Number(key.split(':')[0]), index, data, pipes: pipes ?? [] }));
   if (params.some((param) => param.pipes.length > 0 || Number.isNaN(param.type))) return undefined;

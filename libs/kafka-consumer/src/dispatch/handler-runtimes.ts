@@ -113,9 +113,10 @@ export class HandlerRuntimes {
     }
   }
 
+  /** A handler's processor; traced, a span around each record and its failures as the span's events. */
   private processor(handler: ResolvedHandler<BoundMethod>): RecordProcessing {
-    const processor = new RecordProcessor(handler, this.options.env);
-    return this.options.tracing ? this.options.tracing.wrap(processor) : processor;
+    const { env, tracing } = this.options;
+    return tracing ? tracing.wrap(new RecordProcessor(handler, { ...env, events: tracing.events })) : new RecordProcessor(handler, env);
   }
 
   async stopThreads(): Promise<void> {

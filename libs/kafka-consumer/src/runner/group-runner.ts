@@ -94,7 +94,6 @@ export class GroupRunner {
     const tracing = GroupTracing.forGroup(group.groupId);
     const env: ProcessingEnvironment = {
       groupId: group.groupId,
-      events: tracing?.events,
       signal,
       reportFailure,
       publishDeadLetter: (topic, failure) => this.deadLetters.publish(topic, failure, signal),

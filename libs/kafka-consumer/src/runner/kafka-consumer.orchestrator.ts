@@ -107,6 +107,11 @@ export class KafkaConsumerOrchestrator implements OnModuleInit, OnApplicationBoo
     return this.stop();
   }
 
+  /** The consumer groups of this application. */
+  groupIds(): string[] {
+    return this.runners.map((r) => r.groupId);
+  }
+
   /** Current assignment per group, as `topic partition` keys. */
   assignments(): Record<string, string[]> {
     return Object.fromEntries(this.runners.map((r) => [r.groupId, r.assignment()]));

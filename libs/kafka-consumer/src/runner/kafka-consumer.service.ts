@@ -11,7 +11,7 @@ export class KafkaConsumerService {
 
   /** The consumer groups of this application. */
   groupIds(): string[] {
-    return Object.keys(this.orchestrator.assignments());
+    return this.orchestrator.groupIds();
   }
 
   /** Partitions each group owns on this instance, as `topic partition` keys. */

@@ -90,15 +90,40 @@ export class ConfluentCommits {
    * This commit's own result from offset_commit_cb, waited for while the fetch
    * loop polls; undefined once the loop is held (or after COMMIT_ERROR_WAIT_MS).
    */
-  private async outcomeWhilePolling(partitions: TopicPartitionRef[], since: number): Promise<'stored' | Error | undefined> {
-    const deadline = Date.now() + COMMIT_ERROR_WAIT_MS;
-    const mine = (p: TopicPartitionRef) => partitions.some(({ topic, partition }) => p.topic === topic && p.partition === partition);
-    while (this.loopPolls()) {
-      const result = this.results.find((r) => r.at >= since && partitions.every((p) => r.partitions.some((q) => q.topic === p.topic && q.partition === p.partition)));
-      if (result) {
-        const error = result.partitions.find((p) => p.error && mine(p))?.error ?? result.error;
-        return error ? (error as unknown as Error) : 'stored';
+  private outcomeWhilePolling(partitions: TopicPartitionRef[], since: number): Promise<'stored' | Error | undefined> {
+    const covers = (r: CommitResult) => partitions.every((p) => r.partitions.some((q) => q.topic === p.topic && q.partition === p.partition));
+    return this.untilFound(
+      () => {
+        const result = this.results.find((r) => r.at >= since && covers(r));
+        return result ? (errorIn(result, partitions) ?? 'stored') : undefined;
+      },
+      COMMIT_ERROR_WAIT_MS,
+      this.loopPolls,
+    );
+  }
+
+  /**
+   * The error librdkafka reported (on a poll of the fetch loop) for a commit
+   * of these partitions sent at `since` or later; undefined when none came
+   * within `waitMs`.
+   */
+  private errorFor(partitions: TopicPartitionRef[], since: number, waitMs: number): Promise<Error | undefined> {
+    return this.untilFound(() => {
+      for (const result of this.results) {
+        if (result.at < since || !result.partitions.some((p) => touches(p, partitions))) continue;
+        const error = errorIn(result, partitions);
+        if (error) return error;
       }
+      return undefined;
+    }, waitMs);
+  }
+
+  /** What `find` finds in the commit results, looked for again as results come, for `waitMs` and while `keepWaiting`. */
+  private async untilFound<T>(find: () => T | undefined, waitMs: number, keepWaiting: () => boolean = () => true): Promise<T | undefined> {
+    const deadline = Date.now() + Math.max(0, waitMs);
+    while (keepWaiting()) {
+      const found = find();
+      if (found !== undefined) return found;
       const left = deadline - Date.now();
       if (left <= 0) return undefined;
       await new Promise<void>((resolve) => {
@@ -108,27 +133,11 @@ export class ConfluentCommits {
     }
     return undefined;
   }
+}
 
-  /**
-   * The error librdkafka reported (on a poll of the fetch loop) for a commit
-   * of these partitions sent at `since` or later; undefined when none came
-   * within `waitMs`.
-   */
-  private async errorFor(partitions: TopicPartitionRef[], since: number, waitMs: number): Promise<Error | undefined> {
-    const deadline = Date.now() + Math.max(0, waitMs);
-    const mine = (p: TopicPartitionRef) => partitions.some(({ topic, partition }) => p.topic === topic && p.partition === partition);
-    for (;;) {
-      for (const result of this.results) {
-        if (result.at < since || !result.partitions.some(mine)) continue;
-        const error = result.partitions.find((p) => p.error && mine(p))?.error ?? result.error;
-        if (error) return error as unknown as Error;
-      }
-      const left = deadline - Date.now();
-      if (left <= 0) return undefined;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, left);
-        this.waiters.push(() => (clearTimeout(timer), resolve()));
-      });
-    }
-  }
+const touches = (p: TopicPartitionRef, partitions: TopicPartitionRef[]) => partitions.some(({ topic, partition }) => p.topic === topic && p.partition === partition);
+
+/** The error of one commit result for these partitions: a partition's own, else the request's. */
+function errorIn(result: CommitResult, partitions: TopicPartitionRef[]): Error | undefined {
+  return ((result.partitions.find((p) => p.error && touches(p, partitions))?.error ?? result.error) as unknown as Error | null) ?? undefined;
 }

@@ -223,8 +223,7 @@ export class ConfluentConsumerEngine implements ConsumerEngine {
   private consume(): Promise<Message[]> {
     return new Promise((resolve) =>
       this.consumer.consume(CONSUME_BATCH, (error, messages) => {
-        if (FatalError.is(error)) void this.onFatal(error);
-        else if (error && error.code !== RD.TIMED_OUT) this.logger.warn?.(`group ${this.setup.groupId}: consume: ${error.message}`);
+        if (error && error.code !== RD.TIMED_OUT) this.onError(error, 'consume');
         resolve(error ? [] : messages);
       }),
     );
@@ -387,10 +386,10 @@ export class ConfluentConsumerEngine implements ConsumerEngine {
     return byTopic;
   }
 
-  /** librdkafka's error events: logged, unless fatal. */
-  private onError(error: LibrdKafkaError): void {
+  /** librdkafka's errors (its error events, consume()): logged, unless they end the consumer. */
+  private onError(error: LibrdKafkaError, source = 'librdkafka'): void {
     if (FatalError.is(error)) void this.onFatal(error);
-    else this.logger.warn?.(`group ${this.setup.groupId}: librdkafka: ${error.message}`);
+    else this.logger.warn?.(`group ${this.setup.groupId}: ${source}: ${error.message}`);
   }
 
   /** A fatal error (a fenced static member) ends the consumer for good. */

@@ -15,6 +15,7 @@ describe('FatalError', () => {
   it('classes an error as fatal by its code or flag', () => {
     expect(FatalError.is({ code: RD.FATAL })).toBe(true);
     expect(FatalError.is({ code: -1, isFatal: true })).toBe(true);
+    expect(FatalError.is({ code: RD.FENCED_INSTANCE_ID })).toBe(true);
     expect(FatalError.is({ code: RD.TIMED_OUT })).toBe(false);
     expect(FatalError.is(null)).toBe(false);
   });

@@ -1,4 +1,4 @@
-import { RD } from './confluent-errors';
+import { CONFLUENT_ERRORS, RD } from './confluent-errors';
 
 /** How long a fatal error's report waits for its cause in librdkafka's log. */
 const CAUSE_WAIT_MS = 2_000;
@@ -17,9 +17,9 @@ export class FatalError {
     if (event.fac === 'FATAL') this.cause = event.message;
   }
 
-  /** Whether an error (from consume() or an error event) is librdkafka's fatal one. */
+  /** Whether an error (from consume() or an error event) ends the consumer: librdkafka's fatal one, or a fencing. */
   static is(error: { code?: number; isFatal?: boolean } | null | undefined): boolean {
-    return error?.isFatal === true || error?.code === RD.FATAL;
+    return error?.isFatal === true || error?.code === RD.FATAL || CONFLUENT_ERRORS.isFenced(error);
   }
 
   /** Resolves once with the error to report (its cause when the log gives it in time), then never again. */
