@@ -35,7 +35,7 @@ export function Ctx(): ParameterDecorator {
   return kafkaParam(KafkaParamType.CONTEXT, undefined, []);
 }
 
-/** The record's key (a Buffer, or null), through the given pipes. */
+/** The record's key as the handler's keyDeserializer gives it (a string by default; null when absent), through the given pipes. */
 export function KafkaKey(...pipes: PipeArg[]): ParameterDecorator {
   return kafkaParam(KafkaParamType.KEY, undefined, pipes);
 }
