@@ -62,6 +62,8 @@ describe('OpenTelemetry tracing (an SDK registered, in-memory exporter)', () => 
     await kit.startApp({}, [Traced]);
     await waitFor(async () => (await kit.committed('traced-group', 'traced'))[0] === 4, 30_000, 'all four records committed');
     await waitFor(() => exporter.getFinishedSpans().filter((s) => s.name === 'process traced').length === 4, 10_000, 'four process spans');
+    // Kafka may store the commit a moment before the client hears back and ends the commit's span.
+    await waitFor(() => exporter.getFinishedSpans().some((s) => s.name === 'commit traced-group'), 10_000, 'a commit span');
 
     const spans = exporter.getFinishedSpans();
     const process = new Map(spans.filter((s) => s.name === 'process traced').map((s) => [String(s.attributes['messaging.kafka.offset']), s]));
