@@ -95,7 +95,10 @@ describe('worker pool (test broker)', () => {
     for (const [key, seqs] of seenSeq) {
       expect({ key, seqs }).toEqual({ key, seqs: seqs.map((_, i) => i) });
     }
-    const metrics = app.get(KafkaConsumerService).metrics('events');
+    // Kafka stores a commit before the client hears back; the member's own numbers follow then.
+    const service = app.get(KafkaConsumerService);
+    await waitFor(() => service.metrics('events').every((m) => m.committedOffset === String(ends[m.partition])), 10_000, "the member's committed offsets at the end offsets");
+    const metrics = service.metrics('events');
     expect(metrics).toHaveLength(PARTITIONS);
     for (const m of metrics) {
       expect(m).toMatchObject({ queued: 0, running: 0, committedOffset: String(ends[m.partition]), lag: 0 });

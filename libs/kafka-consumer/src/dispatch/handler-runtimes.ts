@@ -6,7 +6,7 @@ import type { ResolvedGroup, ResolvedHandler } from '../options/resolved-options
 import type { BatchJob, HandlerRuntime } from './batch-loop';
 import { dispatchInChunks } from './batch-dispatcher';
 import { PooledDispatcher, PooledServices } from './pooled-dispatcher';
-import type { GroupTracing } from '../telemetry/record-tracing';
+import type { GroupTelemetry } from '../telemetry/group-telemetry';
 import { contextFields, ProcessingEnvironment, RecordProcessing, RecordProcessor } from './record-processor';
 import { dispatchSequentially } from './sequential-dispatcher';
 import { createThreadPool, ThreadPool } from './thread-pool';
@@ -19,8 +19,8 @@ export interface HandlerRuntimesOptions {
   /** A fetch loop waiting for room in a pool wakes this often to hear of rebalances. */
   wakeEveryMs: number;
   logger: LoggerService;
-  /** Spans around each record and batch, when the application traces. */
-  tracing?: GroupTracing;
+  /** Spans, timings and failure counts around each record and batch, when the application observes them. */
+  telemetry?: GroupTelemetry;
 }
 
 /**
@@ -113,10 +113,10 @@ export class HandlerRuntimes {
     }
   }
 
-  /** A handler's processor; traced, a span around each record and its failures as the span's events. */
+  /** A handler's processor; observed, wrapped by the telemetry, which also hears of its failures. */
   private processor(handler: ResolvedHandler<BoundMethod>): RecordProcessing {
-    const { env, tracing } = this.options;
-    return tracing ? tracing.wrap(new RecordProcessor(handler, { ...env, events: tracing.events })) : new RecordProcessor(handler, env);
+    const { env, telemetry } = this.options;
+    return telemetry ? telemetry.wrap(new RecordProcessor(handler, { ...env, events: telemetry.events })) : new RecordProcessor(handler, env);
   }
 
   async stopThreads(): Promise<void> {

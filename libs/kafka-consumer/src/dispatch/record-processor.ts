@@ -7,16 +7,20 @@ import type { KafkaBatchContext, KafkaMessageContext, KafkaRecord, RecordHeaders
 import type { ResolvedHandler } from '../options/resolved-options';
 import type { SeekPosition } from '../interfaces/seek-position.interface';
 import { backoffDelay, sleep } from '../utils/backoff';
+import { isThenable } from '../utils/is-thenable';
 
-/** 'acknowledged': done, and a manual-commit handler called `ctx.commit()`. */
-export type ProcessOutcome = 'done' | 'acknowledged' | 'aborted';
+/**
+ * 'acknowledged': done, and a manual-commit handler called `ctx.commit()`;
+ * 'gave-up': done after failing (dead-lettered, or dropped without a dead-letter topic).
+ */
+export type ProcessOutcome = 'done' | 'acknowledged' | 'gave-up' | 'aborted';
 
-/** Failure paths a tracer follows (retries and dead letters as span events); never called for a record that succeeds first time. */
+/** Failure paths that tracing and metrics follow; never called for a record that succeeds first time. */
 export interface ProcessingEvents {
   /** An attempt failed; `final` when no other attempt follows. */
-  attemptFailed(error: unknown, attempt: number, final: boolean): void;
-  /** The record was given up: written to `deadLetterTopic`, or dropped by a handler without one. */
-  gaveUp(error: unknown, deadLetterTopic: string | undefined): void;
+  attemptFailed(topic: string, partition: number, error: unknown, attempt: number, final: boolean): void;
+  /** The record at `offset` was given up: written to `deadLetterTopic`, or dropped by a handler without one. */
+  gaveUp(topic: string, partition: number, offset: string, error: unknown, deadLetterTopic: string | undefined): void;
 }
 
 /** What the dispatchers call: the processor, or a tracer around it. */
@@ -108,10 +112,6 @@ export function contextFields(context: KafkaMessageContext): Omit<KafkaMessageCo
 
 const EMPTY_HEADERS: RecordHeaders = Object.freeze({}) as RecordHeaders;
 
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return typeof (value as PromiseLike<unknown> | null)?.then === 'function';
-}
-
 /**
  * Turns one fetched record (or batch) into handler calls: deserializes,
  * retries with backoff, and reports what finally failed. A record that cannot
@@ -178,7 +178,7 @@ export class RecordProcessor implements RecordProcessing {
       for (const message of sources) {
         if ((await this.giveUp('handler', error, topic, partition, message, attempts)) === 'aborted') return 'aborted';
       }
-      return 'done';
+      return 'gave-up';
     };
     if (this.env.signal.aborted) return 'aborted';
     try {
@@ -265,7 +265,7 @@ export class RecordProcessor implements RecordProcessing {
     let error = firstError;
     for (let attempt = 1; ; attempt++) {
       const final = attempt >= retry.attempts || error instanceof NonRetriableError;
-      this.env.events?.attemptFailed(error, attempt, final);
+      this.env.events?.attemptFailed(context.topic, context.partition, error, attempt, final);
       if (final) return giveUp(error, attempt);
       await sleep(error instanceof RetryLaterError ? error.delayMs : backoffDelay(retry, attempt), this.env.signal);
       if (this.env.signal.aborted) return 'aborted';
@@ -303,12 +303,12 @@ export class RecordProcessor implements RecordProcessing {
     await this.env.reportFailure(failure);
     const { deadLetter } = this.handler;
     if (deadLetter === false) {
-      this.env.events?.gaveUp(error, undefined);
-      return 'done';
+      this.env.events?.gaveUp(topic, partition, message.offset, error, undefined);
+      return 'gave-up';
     }
     const deadLetterTopic = deadLetter.topic ?? `${topic}.DLT`;
     const published = await this.env.publishDeadLetter(deadLetterTopic, failure);
-    if (published) this.env.events?.gaveUp(error, deadLetterTopic);
-    return published ? 'done' : 'aborted';
+    if (published) this.env.events?.gaveUp(topic, partition, message.offset, error, deadLetterTopic);
+    return published ? 'gave-up' : 'aborted';
   }
 }

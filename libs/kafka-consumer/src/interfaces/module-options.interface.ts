@@ -161,4 +161,19 @@ export interface KafkaConsumerModuleOptions extends Omit<ConsumerSettings, 'stan
   shutdownTimeoutMs?: number;
   /** What the Kafka client logs (default `warn`). */
   logLevel?: KafkaLogLevel;
+  /**
+   * Prometheus metrics through prom-client (an optional peer): lag, committed
+   * offsets, queued and running records per partition, commit latency,
+   * rebalances, retries, dead letters, handler timeouts (docs/observability.md).
+   * `true`: in prom-client's default registry; `{ registry }`: in that one.
+   * Off by default; without prom-client installed, turning it on fails at startup.
+   */
+  prometheus?: boolean | { registry?: PrometheusRegistry };
+}
+
+/** A prom-client `Registry`, typed by the calls the module makes so that these typings need no prom-client. */
+export interface PrometheusRegistry {
+  registerMetric(metric: never): void;
+  getSingleMetric(name: string): unknown;
+  metrics(): Promise<string>;
 }

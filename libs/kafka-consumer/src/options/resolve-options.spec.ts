@@ -92,6 +92,17 @@ describe('client options', () => {
     const oauth = configError(() => resolveModuleOptions({ ...base, sasl: { mechanism: 'oauthbearer' } as never }));
     expect(oauth.option).toBe('sasl.oauthBearerProvider');
   });
+
+  it('takes prometheus as off, the default registry or a given one, and refuses what is not a registry', () => {
+    expect(resolveModuleOptions(base).prometheus).toBeUndefined();
+    expect(resolveModuleOptions({ ...base, prometheus: false }).prometheus).toBeUndefined();
+    expect(resolveModuleOptions({ ...base, prometheus: true }).prometheus).toEqual({});
+    const registry = { registerMetric: () => undefined, getSingleMetric: () => undefined, metrics: async () => '' };
+    expect(resolveModuleOptions({ ...base, prometheus: { registry } }).prometheus).toEqual({ registry });
+    const notRegistry = configError(() => resolveModuleOptions({ ...base, prometheus: { registry: {} as never } }));
+    expect([notRegistry.option, notRegistry.message]).toEqual(['prometheus.registry', expect.stringMatching(/prom-client Registry/)]);
+    expect(configError(() => resolveModuleOptions({ ...base, prometheus: 'yes' as never })).option).toBe('prometheus');
+  });
 });
 
 describe('groupProtocol', () => {

@@ -53,7 +53,22 @@ export function resolveModuleOptions(options: KafkaConsumerModuleOptions): Resol
     defaults,
     groups,
     handlers: options.handlers ?? {},
+    prometheus: resolvePrometheus(options.prometheus),
   };
+}
+
+/** `prometheus`: off, prom-client's default registry (`true` or `{}`), or a given registry. */
+function resolvePrometheus(prometheus: KafkaConsumerModuleOptions['prometheus']): ResolvedModuleOptions['prometheus'] {
+  if (prometheus === undefined || prometheus === false) return undefined;
+  if (prometheus === true) return {};
+  if (prometheus === null || typeof prometheus !== 'object') {
+    throw new KafkaConsumerConfigError('prometheus', prometheus, 'must be true, false or { registry?: a prom-client Registry }');
+  }
+  const { registry } = prometheus;
+  if (registry !== undefined && typeof (registry as { registerMetric?: unknown } | null)?.registerMetric !== 'function') {
+    throw new KafkaConsumerConfigError('prometheus.registry', registry, 'must be a prom-client Registry (new Registry() or register)');
+  }
+  return { registry };
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { Deserializer } from '../interfaces/deserializer.interface';
 import type { CommitMode, OrderingMode } from '../interfaces/handler-options.interface';
-import type { ConsumerSettings, KafkaConsumerModuleOptions } from '../interfaces/module-options.interface';
+import type { ConsumerSettings, KafkaConsumerModuleOptions, PrometheusRegistry } from '../interfaces/module-options.interface';
 import type { ResolvedStandalone } from './resolve-standalone';
 
 /** Options after defaults and validation: what the rest of the module reads. */
@@ -41,6 +41,8 @@ export interface ResolvedModuleOptions {
   defaults: ResolvedConsumerSettings;
   groups: Record<string, ConsumerSettings>;
   handlers: NonNullable<KafkaConsumerModuleOptions['handlers']>;
+  /** Prometheus metrics on, in this registry (prom-client's default when none). */
+  prometheus?: { registry?: PrometheusRegistry };
 }
 
 export interface ResolvedHandler<S = unknown> {

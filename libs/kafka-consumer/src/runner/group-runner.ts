@@ -1,6 +1,6 @@
 import type { LoggerService } from '@nestjs/common';
 import type { ClientErrors, ClusterAdmin } from '../engine/kafka-client';
-import type { ConsumerEngine, EngineBatch, EngineCapabilities, EngineSetup, FetchLoopControl, JoinResult } from '../engine/consumer-engine';
+import type { ConsumerEngine, EngineBatch, EngineOffset, EngineCapabilities, EngineSetup, FetchLoopControl, JoinResult } from '../engine/consumer-engine';
 import { CommitCoordinator } from '../commit/commit-coordinator';
 import { StickyMemberState } from '../assignors/sticky-member-state';
 import type { DiscoveredRebalanceHook } from '../discovery/kafka-handler.explorer';
@@ -30,7 +30,8 @@ import { LivenessMonitor } from './liveness-monitor';
 import { partitionMetrics } from './partition-metrics';
 import { resolveSeekPosition } from './seek-position';
 import { StandaloneReader } from './standalone-reader';
-import { commitTraced, GroupTracing } from '../telemetry/record-tracing';
+import { GroupTelemetry } from '../telemetry/group-telemetry';
+import type { PrometheusExposition } from '../telemetry/prometheus-metrics';
 import { TopicSubscriptions } from './topic-subscriptions';
 
 export interface GroupRunnerDeps {
@@ -47,6 +48,8 @@ export interface GroupRunnerDeps {
   /** This group's @OnPartitionsAssigned/Revoked/Lost methods. */
   rebalanceHooks: DiscoveredRebalanceHook[];
   logger: LoggerService;
+  /** Where Prometheus counters go, when `prometheus` is on. */
+  prometheus?: PrometheusExposition;
 }
 
 /**
@@ -80,6 +83,7 @@ export class GroupRunner {
   private readonly periodic: GroupTimers;
   /** Standalone consumer (§4.11): reads given partitions without group membership; undefined for a group member. */
   private standalone: StandaloneReader | undefined;
+  private readonly telemetry: GroupTelemetry | undefined;
 
   constructor(private readonly deps: GroupRunnerDeps) {
     const { group, reportFailure, logger } = deps;
@@ -91,7 +95,7 @@ export class GroupRunner {
       errors: deps.errors,
       logger,
     });
-    const tracing = GroupTracing.forGroup(group.groupId);
+    const telemetry = (this.telemetry = GroupTelemetry.forGroup(group.groupId, deps.prometheus));
     const env: ProcessingEnvironment = {
       groupId: group.groupId,
       signal,
@@ -123,7 +127,7 @@ export class GroupRunner {
         if (this.owned.has(key)) this.backpressure.pause([key]);
       },
     };
-    this.handlers = new HandlerRuntimes({ group, env, services, wakeEveryMs: loopHeartbeatEveryMs, logger, tracing });
+    this.handlers = new HandlerRuntimes({ group, env, services, wakeEveryMs: loopHeartbeatEveryMs, logger, telemetry });
     this.hooks = new HookInvoker(deps.rebalanceHooks, group.groupId, logger, reportFailure);
     this.rebalance = new RebalanceCoordinator(
       {
@@ -154,7 +158,7 @@ export class GroupRunner {
       owned: this.owned,
       schedule: (handler) => this.handlers.schedule(handler),
       committing: () => commitsOffsets && !this.liveness.suspended,
-      send: (offsets) => (this.engine ? commitTraced(tracing, this.engine, offsets) : Promise.reject(new Error('not started; nothing can be committed'))),
+      send: (offsets) => this.sendCommit(offsets),
       isRetriable: (error) => deps.errors.isRetriableCommit(error),
       isGenerationError: (error) => deps.errors.isGeneration(error),
       generationEnded: (error) => {
@@ -166,6 +170,12 @@ export class GroupRunner {
 
   get groupId(): string {
     return this.deps.group.groupId;
+  }
+
+  private sendCommit(offsets: EngineOffset[]): Promise<void> {
+    const { engine, telemetry } = this;
+    if (!engine) return Promise.reject(new Error('not started; nothing can be committed'));
+    return telemetry ? telemetry.commit(offsets, () => engine.commit(offsets)) : engine.commit(offsets);
   }
 
   /** Topic-partitions this member owns now. */
@@ -276,6 +286,7 @@ export class GroupRunner {
     const left = await withTimeout(engine.disconnect(), Math.max(options.shutdownTimeoutMs, 5_000));
     if (!left) logger.error(`group ${group.groupId}: the consumer did not disconnect in time`);
     this.owned.clear();
+    this.telemetry?.close();
   }
 
   private engineSetup(): EngineSetup {
@@ -358,10 +369,12 @@ export class GroupRunner {
   private async afterJoin(joined: JoinResult): Promise<boolean> {
     this.loopHeartbeat.joined();
     this.session.rejoined(joined);
+    this.telemetry?.rebalanced();
     return this.rebalance.afterJoin(joined);
   }
 
   private runHooks(kind: RebalanceHookKind, keys: string[]): Promise<void> {
+    if (kind === 'lost') this.telemetry?.partitionsLost(keys.length);
     const { memberId, generationId } = this.session.joined;
     return this.hooks.run(kind, keys, {
       groupId: this.groupId,

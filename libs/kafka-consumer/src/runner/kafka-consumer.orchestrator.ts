@@ -17,6 +17,7 @@ import { DeadLetterPublisher } from '../dispatch/dead-letter-publisher';
 import type { KafkaClient } from '../engine/kafka-client';
 import { CLIENT_FACTORIES, checkGroupEngine, ENGINE_CAPABILITIES } from '../engine/engines';
 import type { KafkaEngineName } from '../interfaces/module-options.interface';
+import { PrometheusExposition } from '../telemetry/prometheus-metrics';
 import { GroupRunner } from './group-runner';
 
 const SIGNALS: NodeJS.Signals[] = ['SIGTERM', 'SIGINT'];
@@ -38,6 +39,8 @@ export class KafkaConsumerOrchestrator implements OnModuleInit, OnApplicationBoo
   private deadLetters: DeadLetterPublisher | undefined;
   private stopping: Promise<void> | undefined;
   private othersHandleSignals = false;
+  private prometheus: PrometheusExposition | undefined;
+  private stopScrapes: (() => void) | undefined;
 
   constructor(
     private readonly explorer: KafkaHandlerExplorer,
@@ -48,6 +51,8 @@ export class KafkaConsumerOrchestrator implements OnModuleInit, OnApplicationBoo
     const { handlers, errorHooks, rebalanceHooks } = this.explorer.explore();
     this.groups = resolveGroups(this.options, handlers);
     for (const group of this.groups) checkGroupEngine(group);
+    // prom-client missing fails here, at startup.
+    if (this.options.prometheus) this.prometheus = PrometheusExposition.forRegistry(this.options.prometheus.registry);
     this.errorHooks = errorHooks;
     this.rebalanceHooks = rebalanceHooks;
     const groupIds = this.groups.map((g) => g.groupId);
@@ -79,8 +84,10 @@ export class KafkaConsumerOrchestrator implements OnModuleInit, OnApplicationBoo
           deadLetters: this.deadLetters!,
           rebalanceHooks: this.rebalanceHooks.filter((hook) => hook.options.groupId === undefined || hook.options.groupId === group.groupId),
           logger: this.logger,
+          prometheus: this.prometheus,
         }),
     );
+    this.stopScrapes = this.prometheus?.addSource(() => this.runners.map((runner) => ({ groupId: runner.groupId, partitions: runner.metrics() })));
     // Every start settles before anything stops: a runner stopped while it still starts could
     // go on to join and run with nobody left to stop it.
     const started = await Promise.allSettled(this.runners.map((runner) => runner.start()));
@@ -127,6 +134,7 @@ export class KafkaConsumerOrchestrator implements OnModuleInit, OnApplicationBoo
     for (const signal of SIGNALS) process.removeListener(signal, this.onSignal);
     this.stopping ??= (async () => {
       await Promise.all(this.runners.map((runner) => runner.stop()));
+      this.stopScrapes?.();
       await this.deadLetters?.close();
       await Promise.all([...this.clients.values()].map((client) => client.disconnect().catch(() => undefined)));
     })();

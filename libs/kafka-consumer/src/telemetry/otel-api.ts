@@ -29,3 +29,8 @@ export function tracerProviderRegistered(api: OtelApiModule): boolean {
   const delegate = provider.getDelegate ? provider.getDelegate() : provider;
   return delegate.constructor?.name !== 'NoopTracerProvider';
 }
+
+/** Whether the application registered a meter provider (an SDK with a reader); without one every instrument is a no-op. */
+export function meterProviderRegistered(api: OtelApiModule): boolean {
+  return api.metrics.getMeterProvider().constructor?.name !== 'NoopMeterProvider';
+}

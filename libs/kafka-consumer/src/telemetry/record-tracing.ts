@@ -2,6 +2,7 @@ import type { Attributes, Context, Link, Span, TextMapGetter, Tracer } from '@op
 import type { EngineOffset, FetchedRecord } from '../engine/consumer-engine';
 import type { RecordHeaders } from '../interfaces/message-context.interface';
 import type { ProcessingEvents, ProcessOutcome, RecordProcessing } from '../dispatch/record-processor';
+import { isThenable } from '../utils/is-thenable';
 import { OtelApiModule, otelApi, tracerProviderRegistered } from './otel-api';
 
 /** Record headers as W3C trace-context carrier (`traceparent`, `tracestate`; bytes or strings). */
@@ -14,8 +15,6 @@ const HEADER_GETTER: TextMapGetter<RecordHeaders> = {
     return typeof first === 'string' ? first : first.toString('utf8');
   },
 };
-
-const isThenable = (value: unknown): value is PromiseLike<ProcessOutcome> => typeof (value as PromiseLike<unknown> | null)?.then === 'function';
 
 /**
  * One group's spans, following the OpenTelemetry messaging conventions: a
@@ -41,12 +40,12 @@ export class GroupTracing {
 
   /** Span events on the active record span: the failure paths of the processor. */
   readonly events: ProcessingEvents = {
-    attemptFailed: (error, attempt, final) => {
+    attemptFailed: (_topic, _partition, error, attempt, final) => {
       const span = this.api.trace.getActiveSpan();
       if (!span) return;
       span.addEvent(final ? 'attempt failed' : 'retry', { attempt, 'error.type': errorType(error), 'exception.message': String((error as Error)?.message ?? error) });
     },
-    gaveUp: (error, deadLetterTopic) => {
+    gaveUp: (_topic, _partition, _offset, error, deadLetterTopic) => {
       const span = this.api.trace.getActiveSpan();
       if (!span) return;
       if (deadLetterTopic) span.addEvent('dead letter', { 'messaging.destination.name': deadLetterTopic });
@@ -119,7 +118,7 @@ export class GroupTracing {
       span.end();
       throw error;
     }
-    if (!isThenable(outcome)) return this.end(span, outcome);
+    if (!isThenable<ProcessOutcome>(outcome)) return this.end(span, outcome);
     return Promise.resolve(outcome).then(
       (result) => this.end(span, result),
       (error: unknown) => {
@@ -154,11 +153,7 @@ export class GroupTracing {
   }
 }
 
-/** A commit through the engine, in a span when the group is traced. */
-export function commitTraced(tracing: GroupTracing | undefined, engine: { commit(offsets: EngineOffset[]): Promise<void> }, offsets: EngineOffset[]): Promise<void> {
-  return tracing ? tracing.commit(offsets, () => engine.commit(offsets)) : engine.commit(offsets);
-}
-
-function errorType(error: unknown): string {
+/** The error's class name, for `error.type`. */
+export function errorType(error: unknown): string {
   return (error as Error)?.name ?? typeof error;
 }
