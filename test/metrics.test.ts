@@ -4,30 +4,7 @@ import { DataPointType, MeterProvider, MetricReader, ResourceMetrics } from '@op
 import { Registry } from 'prom-client';
 import { KafkaConsumerService, KafkaHandler, KafkaMessageContext } from '../libs/kafka-consumer/src';
 import { KafkaTestKit, sleep, waitFor } from './support/kafka-test-kit';
-
-/** One sample of the Prometheus text format: `name{label="value",...} number`. */
-interface Sample {
-  name: string;
-  labels: Record<string, string>;
-  value: number;
-}
-
-/** Parses the exposition text (what a Prometheus server scrapes), comments skipped. */
-function parsePrometheus(text: string): Sample[] {
-  const samples: Sample[] = [];
-  for (const line of text.split('\n')) {
-    if (line === '' || line.startsWith('#')) continue;
-    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
-    if (!match) throw new Error(`not a Prometheus sample line: ${line}`);
-    const labels: Record<string, string> = {};
-    for (const [, key, value] of (match[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) labels[key] = value;
-    samples.push({ name: match[1], labels, value: Number(match[3]) });
-  }
-  return samples;
-}
-
-const sample = (samples: Sample[], name: string, labels: Record<string, string>) =>
-  samples.find((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))?.value;
+import { parsePrometheus, sampleValue as sample } from './support/prometheus-text';
 
 /** A reader the test collects from on demand. */
 class TestReader extends MetricReader {

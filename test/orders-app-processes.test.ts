@@ -7,10 +7,12 @@ import type { OrdersStore } from '../apps/orders/src/database/orders-store';
 import { PostgresOrdersStore } from '../apps/orders/src/database/postgres-orders-store';
 import { SqliteOrdersStore } from '../apps/orders/src/database/sqlite-orders-store';
 import { expectedState } from '../apps/orders/src/events/orders-state';
-import type { HealthReport } from '../apps/orders/src/health/health.server';
+import type { HealthReport } from '../apps/orders/src/monitoring/monitoring.server';
 import { freePorts } from '../tools/kafka/kafka-broker';
 import { KafkaTestKit, TEST_ENGINE, waitFor } from './support/kafka-test-kit';
+import { OtlpCollector } from './support/otlp-collector';
 import { PostgresTestDatabase } from './support/postgres-test-database';
+import { parsePrometheus } from './support/prometheus-text';
 
 /** Group timings for the mock broker: empty fetches are held for the full wait, a rejoin waits the session timeout. */
 const FAST_ENV = { KAFKA_SESSION_TIMEOUT_MS: '6000', KAFKA_HEARTBEAT_INTERVAL_MS: '500', KAFKA_FETCH_MAX_WAIT_MS: '100', KAFKA_ENGINE: TEST_ENGINE };
@@ -158,6 +160,18 @@ describe('orders sample app (test broker, real processes)', () => {
       expect(Object.values(kafka.groups)).toEqual([{ status: 'up', state: 'running', lag: 0, partitions: report.assignment.length }]);
     }
     expect(reports[0].applied + reports[1].applied).toBeGreaterThanOrEqual(total);
+    // GET /metrics: each instance exposes its own partitions; together, the group's, at lag 0 and the admin client's offsets.
+    const committedNow = await kit.committed('orders-app', 'orders');
+    const exposed = (await Promise.all(ports.map((port) => fetch(`http://127.0.0.1:${port}/metrics`).then((res) => res.text())))).map(parsePrometheus);
+    const lagSamples = exposed.flatMap((samples) => samples.filter((s) => s.name === 'kafka_consumergroup_lag' && s.labels.consumergroup === 'orders-app'));
+    expect(lagSamples.map((s) => Number(s.labels.partition)).sort((x, y) => x - y)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    expect(lagSamples.every((s) => s.value === 0)).toBe(true);
+    const offsetSamples = exposed.flatMap((samples) => samples.filter((s) => s.name === 'kafka_consumergroup_current_offset'));
+    expect(Object.fromEntries(offsetSamples.map((s) => [s.labels.partition, s.value]))).toEqual(Object.fromEntries(Object.entries(committedNow).map(([p, o]) => [p, o])));
+    for (const [i, samples] of exposed.entries()) {
+      expect(samples.find((s) => s.name === 'kafka_consumer_rebalances_total' && s.labels.consumergroup === 'orders-app')?.value).toBeGreaterThanOrEqual(1);
+      expect(samples.filter((s) => s.name === 'kafka_consumergroup_lag').length).toBe(reports[i].assignment.length);
+    }
     console.log(`two instances: ${reports.map((r) => `${r.assignment.length} partitions, ${r.applied} events`).join(' | ')}`);
     for (const app of instances) expect((await app.stop()).signal).toBe('SIGTERM');
 
@@ -168,3 +182,60 @@ describe('orders sample app (test broker, real processes)', () => {
 });
 
 const freePort = async (): Promise<number> => (await freePorts(1))[0];
+
+describe('orders sample app with OpenTelemetry from OTEL_* variables (real process, OTLP/HTTP JSON to a test collector)', () => {
+  let kit: KafkaTestKit | undefined;
+  let app: OrdersAppProcess | undefined;
+  let collector: OtlpCollector | undefined;
+  let dir: string | undefined;
+
+  afterEach(async () => {
+    await app?.kill();
+    await collector?.close();
+    await kit?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+    [app, collector, kit, dir] = [undefined, undefined, undefined, undefined];
+  });
+
+  it('exports a process span per record, child of the producer context in its traceparent, and the messaging metrics', async () => {
+    kit = await KafkaTestKit.start({ topics: { orders: 2 } });
+    collector = await OtlpCollector.start();
+    dir = mkdtempSync(join(tmpdir(), 'orders-otel-'));
+    const stream = generateOrderStream({ orders: 20, customers: 5, countries: 2, seed: 3 });
+    const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+    const producerSpanId = '00f067aa0ba902b7';
+    // Every record carries the same producer context, as if one request had sent them all.
+    const messages = toMessages(stream.events).map((m) => ({ ...m, headers: { traceparent: `00-${traceId}-${producerSpanId}-01` } }));
+    await kit.produce('orders', messages);
+    app = OrdersAppProcess.start('app-otel', {
+      ...FAST_ENV,
+      KAFKA_BROKERS: kit.brokers.join(','),
+      DATABASE_URL: `sqlite:${join(dir, 'orders.db')}`,
+      OTEL_SERVICE_NAME: 'orders-otel-test',
+      OTEL_TRACES_EXPORTER: 'otlp',
+      OTEL_METRICS_EXPORTER: 'otlp',
+      OTEL_LOGS_EXPORTER: 'none',
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+      OTEL_EXPORTER_OTLP_ENDPOINT: collector.url,
+      OTEL_BSP_SCHEDULE_DELAY: '100',
+      OTEL_METRIC_EXPORT_INTERVAL: '300',
+    });
+    await app.ready();
+    const total = messages.length;
+    await waitFor(() => collector!.spans().filter((s) => s.name === 'process orders').length >= total, 30_000, `${total} process spans exported`);
+    await waitFor(() => collector!.consumedTotal('orders') === total, 10_000, `messaging.client.consumed.messages at ${total}`);
+    expect((await app.stop()).signal).toBe('SIGTERM');
+
+    const spans = collector.spans();
+    const processSpans = spans.filter((s) => s.name === 'process orders');
+    expect(processSpans).toHaveLength(total);
+    for (const span of processSpans) {
+      expect({ traceId: span.traceId, parent: span.parentSpanId, kind: span.kind }).toEqual({ traceId, parent: producerSpanId, kind: 5 /* CONSUMER */ });
+      expect(span.attributes).toMatchObject({ 'messaging.system': 'kafka', 'messaging.destination.name': 'orders', 'messaging.consumer.group.name': 'orders-app' });
+    }
+    expect(new Set(processSpans.map((s) => `${s.attributes['messaging.destination.partition.id']}@${s.attributes['messaging.kafka.offset']}`)).size).toBe(total);
+    expect(spans.some((s) => s.name === 'commit orders-app')).toBe(true);
+    expect(collector.serviceNames()).toContain('orders-otel-test');
+    expect(collector.histogramCount('messaging.process.duration', 'orders')).toBe(total);
+  });
+});

@@ -6,7 +6,7 @@ import { generateOrderStream, toMessages } from '../apps/orders/demo/order-strea
 import { loadConfig } from '../apps/orders/src/config/app-config';
 import type { OrdersStore } from '../apps/orders/src/database/orders-store';
 import { expectedState } from '../apps/orders/src/events/orders-state';
-import { HealthServer } from '../apps/orders/src/health/health.server';
+import { MonitoringServer } from '../apps/orders/src/monitoring/monitoring.server';
 import { OrdersAppModule } from '../apps/orders/src/orders-app.module';
 import { ORDERS_STORE } from '../apps/orders/src/orders.constants';
 import { KafkaTestKit, TEST_ENGINE, waitFor } from './support/kafka-test-kit';
@@ -67,7 +67,7 @@ describe('orders sample app (test broker, in-process)', () => {
     expect(await store.snapshot()).toEqual(expected);
     expect((await store.deliveryStats()).records).toBe(2 * total);
 
-    const health = await app.get(HealthServer).report();
+    const health = await app.get(MonitoringServer).report();
     expect(health).toMatchObject({ status: 'ok', groupId: 'orders-app', topic: 'orders', applied: 2 * total, invalid: 0 });
     expect(health.assignment).toHaveLength(4);
   }

@@ -5,6 +5,7 @@ import { AppConfigError } from './config/app-config.error';
 import { loadConfig, OrdersAppConfig } from './config/app-config';
 import { redactDatabaseUrl } from './database/database-target';
 import { OrdersAppModule } from './orders-app.module';
+import { startOpenTelemetry } from './telemetry/open-telemetry';
 
 /**
  * Starts the orders app with configuration from the environment. SIGTERM or
@@ -21,12 +22,15 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const app = await NestFactory.createApplicationContext(OrdersAppModule.forConfig(config), { logger: ['log', 'warn', 'error'], abortOnError: false });
+  // Before the app is built: the consumer groups look for tracer and meter providers as they start.
+  const openTelemetry = startOpenTelemetry(process.env);
+  const app = await NestFactory.createApplicationContext(OrdersAppModule.forConfig(config, openTelemetry), { logger: ['log', 'warn', 'error'], abortOnError: false });
   app.enableShutdownHooks();
   const { commit, concurrency } = config.ordersHandler;
   new Logger('OrdersApp').log(
     `ready: topic ${config.ordersTopic}, group ${config.kafka.groupId}, brokers ${config.kafka.brokers.join(',')}, ` +
-      `database ${redactDatabaseUrl(config.databaseUrl)}, commit ${commit.mode}${commit.sync ? ' (sync)' : ''}, concurrency ${concurrency}`,
+      `database ${redactDatabaseUrl(config.databaseUrl)}, commit ${commit.mode}${commit.sync ? ' (sync)' : ''}, concurrency ${concurrency}` +
+      `${openTelemetry ? ', OpenTelemetry on' : ''}`,
   );
 }
 

@@ -1,5 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
+import type { NodeSDK } from '@opentelemetry/sdk-node';
 import { KafkaConsumerModule } from '@app/kafka-consumer';
 import type { OrdersAppConfig } from './config/app-config';
 import { toKafkaConsumerOptions } from './config/kafka-consumer-options';
@@ -7,8 +8,9 @@ import { ConsumerStats } from './consumer/consumer-stats';
 import { ordersConsumerFor } from './consumer/orders.consumer';
 import { openOrdersStore } from './database/open-orders-store';
 import { OrdersStoreLifecycle } from './database/orders-store.lifecycle';
-import { HealthServer } from './health/health.server';
-import { ORDERS_APP_CONFIG, ORDERS_STORE } from './orders.constants';
+import { MonitoringServer } from './monitoring/monitoring.server';
+import { OPEN_TELEMETRY_SDK, ORDERS_APP_CONFIG, ORDERS_STORE } from './orders.constants';
+import { OpenTelemetryLifecycle } from './telemetry/open-telemetry.lifecycle';
 
 /**
  * The sample app: order events from Kafka into the orders and
@@ -16,7 +18,8 @@ import { ORDERS_APP_CONFIG, ORDERS_STORE } from './orders.constants';
  */
 @Module({})
 export class OrdersAppModule {
-  static forConfig(config: OrdersAppConfig): DynamicModule {
+  /** `openTelemetry`: the SDK main started from OTEL_* variables, flushed and stopped when the app closes. */
+  static forConfig(config: OrdersAppConfig, openTelemetry?: NodeSDK): DynamicModule {
     return {
       module: OrdersAppModule,
       imports: [KafkaConsumerModule.forRoot(toKafkaConsumerOptions(config)), TerminusModule.forRoot({ logger: false })],
@@ -28,11 +31,13 @@ export class OrdersAppModule {
             openOrdersStore(config.database, { recordDeliveries: config.recordDeliveries, concurrency: config.ordersHandler.concurrency }),
         },
         OrdersStoreLifecycle,
+        { provide: OPEN_TELEMETRY_SDK, useValue: openTelemetry },
+        OpenTelemetryLifecycle,
         ConsumerStats,
-        HealthServer,
+        MonitoringServer,
         ordersConsumerFor(config.ordersTopic),
       ],
-      exports: [ORDERS_STORE, HealthServer],
+      exports: [ORDERS_STORE, MonitoringServer],
     };
   }
 }

@@ -12,3 +12,6 @@ export const ORDERS_HANDLER = 'OrdersConsumer.onOrderEvent';
  * The container's stop grace period must be longer (docker-compose.yml).
  */
 export const SHUTDOWN_TIMEOUT_MS = 25_000;
+
+/** Injection token of the OpenTelemetry Node SDK, when OTEL_* variables started one. */
+export const OPEN_TELEMETRY_SDK = Symbol('OPEN_TELEMETRY_SDK');

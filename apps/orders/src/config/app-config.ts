@@ -26,7 +26,7 @@ export const APP_ENV = {
   KAFKA_SESSION_TIMEOUT_MS: { default: '30000', description: 'session.timeout.ms' },
   KAFKA_HEARTBEAT_INTERVAL_MS: { default: '3000', description: 'heartbeat.interval.ms, below the session timeout' },
   KAFKA_FETCH_MAX_WAIT_MS: { default: '500', description: 'fetch.max.wait.ms' },
-  HEALTH_PORT: { default: '0', description: 'port of GET /health (0: no health endpoint)' },
+  HEALTH_PORT: { default: '0', description: 'port of GET /health and GET /metrics (0: neither)' },
   HEALTH_MAX_LAG: { default: '0', description: "GET /health answers 503 while the group's lag on this instance is over this many records (0: lag is reported, not judged)" },
   RECORD_DELIVERIES: { default: 'false', description: 'also count deliveries per record (topic, partition, offset) in a table' },
 } as const satisfies Record<string, { default: string; description: string }>;

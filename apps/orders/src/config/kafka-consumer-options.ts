@@ -20,6 +20,8 @@ export function toKafkaConsumerOptions(config: OrdersAppConfig): KafkaConsumerMo
     // The tables are built from every event: a new group starts at the beginning.
     autoOffsetReset: 'earliest',
     shutdownTimeoutMs: SHUTDOWN_TIMEOUT_MS,
+    // Served on GET /metrics from prom-client's default registry.
+    prometheus: true,
     handlers: {
       [ORDERS_HANDLER]: { commit: ordersHandler.commit, concurrency: ordersHandler.concurrency },
     },

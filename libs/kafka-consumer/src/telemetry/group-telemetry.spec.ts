@@ -57,10 +57,10 @@ describe('GroupTelemetry', () => {
         throw new Error("Cannot find module 'prom-client'");
       });
       // eslint-disable-next-line @typescript-eslint/no-require-imports
-      const { loadPromClient } = require('./prometheus-metrics') as typeof import('./prometheus-metrics');
+      const isolated = require('./prometheus-metrics') as typeof import('./prometheus-metrics');
       let error: unknown;
       try {
-        loadPromClient();
+        isolated.PrometheusExposition.forRegistry(undefined);
       } catch (e) {
         error = e;
       }

@@ -5,6 +5,7 @@ import { HandlerTimeoutError } from '../errors/handler-signals.error';
 import { KafkaConsumerConfigError } from '../errors/kafka-consumer-config.error';
 
 type PromClientModule = typeof PromClient;
+type PromClientRegistry = PromClient.Registry;
 
 /** What one running application reports at each scrape: its groups' owned partitions. */
 export type PartitionSnapshots = () => Array<{ groupId: string; partitions: PartitionMetrics[] }>;
@@ -12,8 +13,16 @@ export type PartitionSnapshots = () => Array<{ groupId: string; partitions: Part
 const PARTITION_LABELS = ['consumergroup', 'topic', 'partition'] as const;
 const COMMIT_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
+/** The calls made on prom-client's counters and histogram: the declarations stay free of prom-client's types (an optional peer). */
+interface Counting<L extends string> {
+  inc(labels: Record<L, string>, value?: number): void;
+}
+interface Observing<L extends string> {
+  observe(labels: Record<L, string>, value: number): void;
+}
+
 /** prom-client (an optional peer), or a startup error naming what to install. */
-export function loadPromClient(): PromClientModule {
+function loadPromClient(): PromClientModule {
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     return require('prom-client') as PromClientModule;
@@ -34,15 +43,15 @@ export function loadPromClient(): PromClientModule {
 export class PrometheusExposition {
   private static readonly byRegistry = new WeakMap<object, PrometheusExposition>();
   private readonly sources = new Set<PartitionSnapshots>();
-  readonly commitDuration: PromClient.Histogram<'consumergroup'>;
-  readonly commitFailures: PromClient.Counter<'consumergroup'>;
-  readonly rebalances: PromClient.Counter<'consumergroup'>;
-  readonly partitionsLost: PromClient.Counter<'consumergroup'>;
-  readonly retries: PromClient.Counter<'consumergroup' | 'topic'>;
-  readonly deadLetters: PromClient.Counter<'consumergroup' | 'topic'>;
-  readonly handlerTimeouts: PromClient.Counter<'consumergroup' | 'topic'>;
+  readonly commitDuration: Observing<'consumergroup'>;
+  readonly commitFailures: Counting<'consumergroup'>;
+  readonly rebalances: Counting<'consumergroup'>;
+  readonly partitionsLost: Counting<'consumergroup'>;
+  readonly retries: Counting<'consumergroup' | 'topic'>;
+  readonly deadLetters: Counting<'consumergroup' | 'topic'>;
+  readonly handlerTimeouts: Counting<'consumergroup' | 'topic'>;
 
-  private constructor(prom: PromClientModule, registry: PromClient.Registry) {
+  private constructor(prom: PromClientModule, registry: PromClientRegistry) {
     const registers = [registry];
     const sources = this.sources;
     const partitionGauge = (name: string, help: string, read: (m: PartitionMetrics) => number | undefined) =>
@@ -88,7 +97,7 @@ export class PrometheusExposition {
   /** The exposition of a registry (prom-client's default one when none is given), created on first use. */
   static forRegistry(registry: PrometheusRegistry | undefined): PrometheusExposition {
     const prom = loadPromClient();
-    const target = (registry ?? prom.register) as PromClient.Registry;
+    const target = (registry ?? prom.register) as PromClientRegistry;
     let exposition = PrometheusExposition.byRegistry.get(target);
     if (!exposition) {
       exposition = new PrometheusExposition(prom, target);

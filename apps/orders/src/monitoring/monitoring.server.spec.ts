@@ -4,12 +4,12 @@ import { ConsumerGroupStatus, KafkaConsumerHealthIndicator, KafkaConsumerService
 import type { OrdersAppConfig } from '../config/app-config';
 import { ConsumerStats } from '../consumer/consumer-stats';
 import type { OrdersStore } from '../database/orders-store';
-import { HealthServer } from './health.server';
+import { MonitoringServer } from './monitoring.server';
 
 const config = { healthPort: 0, healthMaxLag: 0, ordersTopic: 'orders', kafka: { groupId: 'orders-app' } } as OrdersAppConfig;
 
 /** The server with terminus and the library's indicator as the app has them; the consumer and database are stand-ins. */
-async function healthWith(status: Omit<ConsumerGroupStatus, 'groupId'>, ping: () => Promise<void> = async () => undefined, overrides: Partial<OrdersAppConfig> = {}): Promise<HealthServer> {
+async function healthWith(status: Omit<ConsumerGroupStatus, 'groupId'>, ping: () => Promise<void> = async () => undefined, overrides: Partial<OrdersAppConfig> = {}): Promise<MonitoringServer> {
   const consumers = {
     groupIds: () => ['orders-app'],
     status: (groupId: string) => ({ groupId, ...status }),
@@ -20,12 +20,12 @@ async function healthWith(status: Omit<ConsumerGroupStatus, 'groupId'>, ping: ()
     imports: [TerminusModule.forRoot({ logger: false })],
     providers: [KafkaConsumerHealthIndicator, { provide: KafkaConsumerService, useValue: consumers }],
   }).compile();
-  return new HealthServer({ ...config, ...overrides }, { ping } as OrdersStore, consumers, new ConsumerStats(), app.get(HealthCheckService), app.get(KafkaConsumerHealthIndicator));
+  return new MonitoringServer({ ...config, ...overrides }, { ping } as OrdersStore, consumers, new ConsumerStats(), app.get(HealthCheckService), app.get(KafkaConsumerHealthIndicator));
 }
 
 const reportOf = async (...args: Parameters<typeof healthWith>) => (await healthWith(...args)).report();
 
-describe('HealthServer.report', () => {
+describe('MonitoringServer.report', () => {
   it('is ok while the group runs or kafkajs restarts it, and the database answers', async () => {
     expect(await reportOf({ state: 'running' })).toMatchObject({
       status: 'ok',

@@ -3,6 +3,7 @@ import { HealthCheckResult, HealthCheckService, HealthIndicatorResult } from '@n
 import { ConsumerGroupStatus, KafkaConsumerHealthIndicator, KafkaConsumerService, PartitionMetrics } from '@app/kafka-consumer';
 import { createServer, IncomingMessage, Server, ServerResponse } from 'http';
 import type { AddressInfo } from 'net';
+import { register } from 'prom-client';
 import type { OrdersAppConfig } from '../config/app-config';
 import { ConsumerStats } from '../consumer/consumer-stats';
 import type { OrdersStore } from '../database/orders-store';
@@ -33,12 +34,14 @@ export interface HealthReport {
 }
 
 /**
- * GET /health on HEALTH_PORT (none when 0): 200 while the database answers and
- * the consumer group runs (or is restarting), 503 otherwise. Plain `http`: the
- * app serves nothing else.
+ * On HEALTH_PORT (none when 0): GET /health, 200 while the database answers and
+ * the consumer group runs (or is restarting), 503 otherwise; GET /metrics, the
+ * Prometheus exposition of prom-client's default registry, where the consumer
+ * module puts its metrics (`prometheus: true`). Plain `http`: the app serves
+ * nothing else.
  */
 @Injectable()
-export class HealthServer implements OnApplicationBootstrap, OnApplicationShutdown {
+export class MonitoringServer implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('Health');
   private server: Server | undefined;
   private stopping = false;
@@ -65,7 +68,7 @@ export class HealthServer implements OnApplicationBootstrap, OnApplicationShutdo
       server.once('error', reject);
       server.listen(this.config.healthPort, () => resolve());
     });
-    this.logger.log(`GET /health on port ${this.port}`);
+    this.logger.log(`GET /health and GET /metrics on port ${this.port}`);
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -123,8 +126,12 @@ export class HealthServer implements OnApplicationBootstrap, OnApplicationShutdo
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (req.method === 'GET' && req.url === '/metrics') {
+      res.writeHead(200, { 'content-type': register.contentType }).end(await register.metrics());
+      return;
+    }
     if (req.method !== 'GET' || (req.url !== '/health' && req.url !== '/')) {
-      res.writeHead(404, { 'content-type': 'text/plain' }).end('GET /health\n');
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('GET /health or GET /metrics\n');
       return;
     }
     const report = await this.report();
