@@ -250,8 +250,35 @@ function registerTracing(): void {
   trace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [new BatchSpanProcessor(dropping)] }));
 }
 
+/** A meter provider as an application registers one: a periodic reader (1 s) to an exporter that drops what it gets. */
+function registerMetrics(): void {
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const { metrics } = require('@opentelemetry/api') as typeof import('@opentelemetry/api');
+  const { AggregationTemporality, MeterProvider, PeriodicExportingMetricReader } = require('@opentelemetry/sdk-metrics') as typeof import('@opentelemetry/sdk-metrics');
+  /* eslint-enable @typescript-eslint/no-require-imports */
+  const dropping = {
+    export: (_metrics: unknown, done: (result: { code: number }) => void) => done({ code: 0 }),
+    forceFlush: async () => undefined,
+    shutdown: async () => undefined,
+    selectAggregationTemporality: () => AggregationTemporality.CUMULATIVE,
+  };
+  metrics.setGlobalMeterProvider(new MeterProvider({ readers: [new PeriodicExportingMetricReader({ exporter: dropping, exportIntervalMillis: 1_000 })] }));
+}
+
+/** The module's Prometheus metrics in a registry of their own, scraped once a second as a Prometheus server would. */
+function prometheusScraped(): { registry: import('prom-client').Registry; stop: () => void } {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { Registry } = require('prom-client') as typeof import('prom-client');
+  const registry = new Registry();
+  const timer = setInterval(() => void registry.metrics(), 1_000);
+  return { registry, stop: () => clearInterval(timer) };
+}
+
 async function runModule(meter: Meter): Promise<Stop> {
-  if (config.tracing) registerTracing();
+  const telemetry = config.telemetry ?? [];
+  if (telemetry.includes('tracing')) registerTracing();
+  if (telemetry.includes('metrics')) registerMetrics();
+  const scraped = telemetry.includes('prometheus') ? prometheusScraped() : undefined;
   const ioMs = config.ioMs;
   const groups = config.groups ?? 1;
   const handlerFor = (groupId: string): Type => {
@@ -310,6 +337,7 @@ async function runModule(meter: Meter): Promise<Stop> {
         logLevel: 'error',
         engine: config.engine ?? 'kafkajs',
         ...(config.maxBufferedBytes !== undefined ? { maxBufferedBytes: config.maxBufferedBytes } : {}),
+        ...(scraped ? { prometheus: { registry: scraped.registry } } : {}),
       }),
     ],
     providers,
@@ -317,7 +345,10 @@ async function runModule(meter: Meter): Promise<Stop> {
   class BenchModule {}
 
   const app = await NestFactory.createApplicationContext(BenchModule, { logger: ['error', 'warn'] });
-  return () => app.close();
+  return async () => {
+    scraped?.stop();
+    await app.close();
+  };
 }
 
 /** The NestJS built-in Kafka transport: a Transport.KAFKA microservice with an @EventPattern handler. */

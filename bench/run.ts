@@ -76,8 +76,8 @@ interface RowDef {
   maxBufferedBytes?: number;
   /** Module only: a handler with Nest parameter decorators. */
   nestParams?: boolean;
-  /** Module only: an OpenTelemetry SDK registered. */
-  tracing?: boolean;
+  /** Module only: what observes it (see ChildConfig.telemetry). */
+  telemetry?: ChildConfig['telemetry'];
   /**
    * What a row reports over its runs: 'throughput' keeps the fastest run; 'peakRss' (the
    * backlog rows) keeps the run with the highest peak RSS, since GC timing moves a single
@@ -95,11 +95,38 @@ const ROWS: RowDef[] = [
   {
     name: 'module-otel-noop',
     kind: 'module',
-    tracing: true,
+    telemetry: ['tracing'],
     topic: 'main',
     ioMs: 0,
     measures: 'throughput',
-    what: 'module-noop with an OpenTelemetry SDK registered: a span per record and per commit, batched to an exporter that drops them',
+    what: 'module-noop with an OpenTelemetry tracer provider registered: a span per record and per commit, batched to an exporter that drops them',
+  },
+  {
+    name: 'module-otel-metrics-noop',
+    kind: 'module',
+    telemetry: ['metrics'],
+    topic: 'main',
+    ioMs: 0,
+    measures: 'throughput',
+    what: 'module-noop with an OpenTelemetry meter provider registered: messaging.process.duration per record, consumed counts, read every second',
+  },
+  {
+    name: 'module-prometheus-noop',
+    kind: 'module',
+    telemetry: ['prometheus'],
+    topic: 'main',
+    ioMs: 0,
+    measures: 'throughput',
+    what: "module-noop with the module's Prometheus metrics on (prom-client), scraped every second",
+  },
+  {
+    name: 'module-observed-noop',
+    kind: 'module',
+    telemetry: ['tracing', 'metrics', 'prometheus'],
+    topic: 'main',
+    ioMs: 0,
+    measures: 'throughput',
+    what: 'module-noop with all of it: OpenTelemetry tracing and metrics, and Prometheus scraped every second',
   },
   {
     name: 'module-nest-params-noop',
@@ -158,6 +185,17 @@ const ROWS: RowDef[] = [
     ordering: 'key',
     measures: 'throughput',
     what: `our module, concurrency ${POOL_CONCURRENCY}, ordering 'key', awaits 2 ms`,
+  },
+  {
+    name: `module-observed-pool${POOL_CONCURRENCY}-key-io2ms`,
+    kind: 'module',
+    telemetry: ['tracing', 'metrics', 'prometheus'],
+    topic: 'io',
+    ioMs: IO_MS,
+    concurrency: POOL_CONCURRENCY,
+    ordering: 'key',
+    measures: 'throughput',
+    what: `the pool row with OpenTelemetry tracing and metrics and Prometheus on: what observation costs a handler that waits on I/O`,
   },
   {
     name: `module-confluent-pool${POOL_CONCURRENCY}-key-io2ms`,
@@ -270,7 +308,7 @@ function runChild(row: RowDef, brokers: string[], attempt: number): Promise<Chil
     engine: row.engine,
     maxBufferedBytes: row.maxBufferedBytes,
     nestParams: row.nestParams,
-    tracing: row.tracing,
+    telemetry: row.telemetry,
     concurrency: row.concurrency,
     ordering: row.ordering,
     timeoutMs: timeoutFor(row, topic.records),
@@ -366,7 +404,8 @@ function computeRatios(results: Map<string, RowResult>): void {
   relate('module-confluent-noop', 'confluent-consume-noop', 'msgsPerSec');
   relate('module-confluent-noop-64mib', 'confluent-consume-noop', 'msgsPerSec');
   relate('module-nest-params-noop', 'module-noop', 'msgsPerSec');
-  relate('module-otel-noop', 'module-noop', 'msgsPerSec');
+  for (const observed of ['module-otel-noop', 'module-otel-metrics-noop', 'module-prometheus-noop', 'module-observed-noop']) relate(observed, 'module-noop', 'msgsPerSec');
+  relate(`module-observed-pool${POOL_CONCURRENCY}-key-io2ms`, `module-pool${POOL_CONCURRENCY}-key-io2ms`, 'msgsPerSec');
   relate(`module-confluent-pool${POOL_CONCURRENCY}-key-io2ms`, `timers-${POOL_CONCURRENCY}x${IO_MS}ms`, 'msgsPerSec');
   relate('module-noop-256p', 'kafkajs-eachBatch-noop-256p', 'msgsPerSec');
   relate(`module-groups-${GROUPS}`, 'module-noop', 'msgsPerSec');

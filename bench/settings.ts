@@ -60,8 +60,13 @@ export interface ChildConfig {
   maxBufferedBytes?: number;
   /** Module only: the no-op handler takes @Payload() and @Ctx() (called through Nest's external context). */
   nestParams?: boolean;
-  /** Module only: an OpenTelemetry SDK registered (spans batched to an exporter that drops them). */
-  tracing?: boolean;
+  /**
+   * Module only, what observes the module: `tracing`, an OpenTelemetry tracer provider (spans
+   * batched to an exporter that drops them); `metrics`, an OpenTelemetry meter provider (a
+   * periodic reader, 1 s, to an exporter that drops); `prometheus`, the module's prom-client
+   * metrics, scraped once a second.
+   */
+  telemetry?: Array<'tracing' | 'metrics' | 'prometheus'>;
   /** Module handler options. */
   concurrency?: number;
   ordering?: 'partition' | 'key' | 'unordered';
