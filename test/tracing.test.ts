@@ -54,7 +54,11 @@ describe('OpenTelemetry tracing (an SDK registered, in-memory exporter)', () => 
       @KafkaHandler('traced', { groupId: 'traced-group', concurrency: 4, ordering: 'key', retry: { attempts: 2, initialDelayMs: 20 } })
       async handle(value: { n: number; slowMs?: number; fail?: boolean }, ctx: KafkaMessageContext) {
         activeInHandler.set(ctx.offset, trace.getActiveSpan()?.spanContext().spanId);
-        if (value.slowMs) await sleep(value.slowMs);
+        // Work the handler traces itself (a database call, say): a child of the record's span.
+        if (value.slowMs) await tracer().startActiveSpan('slow work', async (span) => {
+          await sleep(value.slowMs!);
+          span.end();
+        });
         if (value.fail) throw new Error(`record ${value.n} is bad`);
       }
     }
@@ -103,8 +107,22 @@ describe('OpenTelemetry tracing (an SDK registered, in-memory exporter)', () => 
     expect(commits.length).toBeGreaterThan(0);
     expect(commits[0].kind).toBe(SpanKind.CLIENT);
     expect(commits[0].attributes).toMatchObject({ 'messaging.operation.type': 'settle', 'messaging.consumer.group.name': 'traced-group' });
+    // The handler's own span is a child of the record's span, in the producer's trace.
+    const work = spans.find((s) => s.name === 'slow work')!;
+    expect(work.parentSpanContext?.spanId).toBe(slow.spanContext().spanId);
+    expect(work.spanContext().traceId).toBe(produced[0].producer.traceId);
+    expect(endMs(work)).toBeLessThanOrEqual(endMs(slow));
     const outline = [...process.values()].map((s) => `process traced offset ${s.attributes['messaging.kafka.offset']}: parent ${s.parentSpanContext?.spanId} (producer), ${ms(s).toFixed(1)} ms`);
-    console.log(`trace of the records:\n${outline.join('\n')}`);
+    const commit = commits[0];
+    const tree = [
+      `trace ${slow.spanContext().traceId}`,
+      `send traced                 PRODUCER  span ${produced[0].producer.spanId} (the producing test)`,
+      `└─ process traced           CONSUMER  span ${slow.spanContext().spanId}  ${ms(slow).toFixed(1)} ms  partition 0, offset 0, key a`,
+      `   └─ slow work             INTERNAL  span ${work.spanContext().spanId}  ${ms(work).toFixed(1)} ms  (started by the handler)`,
+      `trace ${commit.spanContext().traceId}`,
+      `commit traced-group         CLIENT    span ${commit.spanContext().spanId}  ${ms(commit).toFixed(1)} ms  ${commit.attributes['messaging.batch.message_count']} partition(s)`,
+    ];
+    console.log(`trace of the records:\n${outline.join('\n')}\none record:\n${tree.join('\n')}`);
   });
 
   it('a batch handler gets one span with a link to each record\'s producer span', async () => {
