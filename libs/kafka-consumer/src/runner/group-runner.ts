@@ -1,6 +1,6 @@
 import type { LoggerService } from '@nestjs/common';
 import type { ClientErrors, ClusterAdmin } from '../engine/kafka-client';
-import type { ConsumerEngine, EngineBatch, EngineOffset, EngineCapabilities, EngineSetup, FetchLoopControl, JoinResult } from '../engine/consumer-engine';
+import type { ConsumerEngine, EngineBatch, EngineCapabilities, EngineSetup, FetchLoopControl, JoinResult } from '../engine/consumer-engine';
 import { CommitCoordinator } from '../commit/commit-coordinator';
 import { StickyMemberState } from '../assignors/sticky-member-state';
 import type { DiscoveredRebalanceHook } from '../discovery/kafka-handler.explorer';
@@ -30,7 +30,7 @@ import { LivenessMonitor } from './liveness-monitor';
 import { partitionMetrics } from './partition-metrics';
 import { resolveSeekPosition } from './seek-position';
 import { StandaloneReader } from './standalone-reader';
-import { GroupTelemetry } from '../telemetry/group-telemetry';
+import { commitThrough, GroupTelemetry } from '../telemetry/group-telemetry';
 import type { PrometheusExposition } from '../telemetry/prometheus-metrics';
 import { TopicSubscriptions } from './topic-subscriptions';
 
@@ -103,10 +103,7 @@ export class GroupRunner {
       publishDeadLetter: (topic, failure) => this.deadLetters.publish(topic, failure, signal),
       seek: (topic, partition, position) => this.seek(topic, partition, position),
     };
-    this.backpressure = new Backpressure({
-      pause: (keys) => this.engine?.pause(keys),
-      resume: (keys) => this.engine?.resume(keys),
-    });
+    this.backpressure = new Backpressure({ pause: (keys) => this.engine?.pause(keys), resume: (keys) => this.engine?.resume(keys) });
     this.ticks = new GroupTimers(group.groupId, logger);
     this.periodic = new GroupTimers(group.groupId, logger);
     this.deadLetters = new DeadLetterPath(deps.deadLetters, group.groupId, logger, reportFailure);
@@ -123,9 +120,7 @@ export class GroupRunner {
       recordEnded: (record) => this.liveness.recordEnded(record),
       finish: finishRecord,
       commit: (handler, keys) => this.commits.byPolicy(handler, keys),
-      pause: (key) => {
-        if (this.owned.has(key)) this.backpressure.pause([key]);
-      },
+      pause: (key) => this.owned.has(key) && this.backpressure.pause([key]),
     };
     this.handlers = new HandlerRuntimes({ group, env, services, wakeEveryMs: loopHeartbeatEveryMs, logger, telemetry });
     this.hooks = new HookInvoker(deps.rebalanceHooks, group.groupId, logger, reportFailure);
@@ -158,7 +153,7 @@ export class GroupRunner {
       owned: this.owned,
       schedule: (handler) => this.handlers.schedule(handler),
       committing: () => commitsOffsets && !this.liveness.suspended,
-      send: (offsets) => this.sendCommit(offsets),
+      send: (offsets) => (this.engine ? commitThrough(this.telemetry, this.engine, offsets) : Promise.reject(new Error('not started; nothing can be committed'))),
       isRetriable: (error) => deps.errors.isRetriableCommit(error),
       isGenerationError: (error) => deps.errors.isGeneration(error),
       generationEnded: (error) => {
@@ -170,12 +165,6 @@ export class GroupRunner {
 
   get groupId(): string {
     return this.deps.group.groupId;
-  }
-
-  private sendCommit(offsets: EngineOffset[]): Promise<void> {
-    const { engine, telemetry } = this;
-    if (!engine) return Promise.reject(new Error('not started; nothing can be committed'));
-    return telemetry ? telemetry.commit(offsets, () => engine.commit(offsets)) : engine.commit(offsets);
   }
 
   /** Topic-partitions this member owns now. */
@@ -392,16 +381,11 @@ export class GroupRunner {
     void this.deps.reportFailure({ kind: 'consumer', error, groupId: this.groupId });
   }
 
-  /**
-   * Standalone partition discovery (§4.11), now rather than at the next
-   * interval. Resolves with the partitions taken, as `topic partition` keys.
-   */
+  /** Standalone partition discovery (§4.11) now rather than at the next interval; resolves with the partitions taken. */
   discoverPartitions(): Promise<string[]> {
-    if (!this.standalone) {
-      return Promise.reject(new Error(`group ${this.groupId} is not a standalone consumer; its partitions come from the group`));
-    }
-    return this.standalone.discover();
+    return this.standalone?.discover() ?? Promise.reject(new Error(`group ${this.groupId} is not a standalone consumer; its partitions come from the group`));
   }
+
 
   /** Partitions a standalone consumer found: tracked from now on, announced before they are fetched. */
   private async adoptPartitions(partitions: TopicPartition[]): Promise<void> {

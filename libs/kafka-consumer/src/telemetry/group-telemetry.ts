@@ -73,3 +73,8 @@ export class GroupTelemetry {
     this.metrics?.close();
   }
 }
+
+/** A commit through the engine, observed when the group is. */
+export function commitThrough(telemetry: GroupTelemetry | undefined, engine: { commit(offsets: EngineOffset[]): Promise<void> }, offsets: EngineOffset[]): Promise<void> {
+  return telemetry ? telemetry.commit(offsets, () => engine.commit(offsets)) : engine.commit(offsets);
+}

@@ -2,7 +2,7 @@ import type { LoggerService } from '@nestjs/common';
 import type { KafkaConsumer, LibrdKafkaError, Message, TopicPartition, TopicPartitionOffset } from '@confluentinc/kafka-javascript';
 import type { ConsumerEngine, EngineCapabilities, EngineOffset, EngineSetup } from '../consumer-engine';
 import type { ResolvedModuleOptions } from '../../options/resolved-options';
-import { parseTopicPartitionKey, topicPartitionKey } from '../../offsets/topic-partition-key';
+import { parseTopicPartitionKey, partitionsByTopic, topicPartitionKey } from '../../offsets/topic-partition-key';
 import { consumerConfig, logRdkafka } from './confluent-config';
 import { CONFLUENT_ERRORS, RD } from './confluent-errors';
 import type { ConfluentLibrary } from './confluent-library';
@@ -208,8 +208,7 @@ export class ConfluentConsumerEngine implements ConsumerEngine {
     while (this.running && !listener.stopping()) {
       if (this.leftForPollInterval) this.rejoinAfterStall();
       if (pendingTopics.size > 0 && !this.leftForPollInterval) this.subscribeAll();
-      this.polling = true;
-      const messages = await this.consume().finally(() => (this.polling = false));
+      const messages = await this.consume();
       // A rebalance callback runs inside consume: let it finish before handing anything out.
       await this.rebalance;
       // Left for a stall: what comes before the revoke is no longer this member's (its committed offset stands).
@@ -221,8 +220,10 @@ export class ConfluentConsumerEngine implements ConsumerEngine {
   }
 
   private consume(): Promise<Message[]> {
+    this.polling = true;
     return new Promise((resolve) =>
       this.consumer.consume(CONSUME_BATCH, (error, messages) => {
+        this.polling = false;
         if (error && error.code !== RD.TIMED_OUT) this.onError(error, 'consume');
         resolve(error ? [] : messages);
       }),
@@ -378,12 +379,7 @@ export class ConfluentConsumerEngine implements ConsumerEngine {
 
   /** The assignment by topic, with `adding` (about to be assigned) counted in. */
   private assignmentByTopic(adding: string[] = []): Record<string, number[]> {
-    const byTopic: Record<string, number[]> = {};
-    for (const key of new Set([...this.assigned, ...adding])) {
-      const { topic, partition } = parseTopicPartitionKey(key);
-      (byTopic[topic] ??= []).push(partition);
-    }
-    return byTopic;
+    return partitionsByTopic([...this.assigned, ...adding]);
   }
 
   /** librdkafka's errors (its error events, consume()): logged, unless they end the consumer. */
