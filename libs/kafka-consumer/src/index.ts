@@ -29,6 +29,7 @@ export type { Deserializer } from './interfaces/deserializer.interface';
 export type {
   KafkaHandlerOptions,
   TopicSubscription,
+  CommitMetadataMode,
   CommitMode,
   CommitPolicyOptions,
   OrderingMode,

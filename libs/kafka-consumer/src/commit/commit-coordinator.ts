@@ -1,6 +1,9 @@
 import type { LoggerService } from '@nestjs/common';
 import type { KafkaConsumerFailure } from '../interfaces/consumer-failure.interface';
+import type { ClusterAdmin } from '../engine/kafka-client';
+import type { CommitMetadataMode } from '../interfaces/handler-options.interface';
 import type { ResolvedCommitPolicy } from '../options/resolved-options';
+import { FinishedAheadOffsets } from './finished-ahead-offsets';
 import type { CommitSchedule } from './commit-schedule';
 import { CommittablePartition, OffsetCommitter, OffsetToCommit } from './offset-committer';
 
@@ -8,6 +11,7 @@ import { CommittablePartition, OffsetCommitter, OffsetToCommit } from './offset-
 export interface CommitHandler {
   name: string;
   commit: ResolvedCommitPolicy;
+  commitMetadata?: CommitMetadataMode;
 }
 
 /** An owned partition as commits see it. */
@@ -33,9 +37,14 @@ export interface CommitCoordinatorOptions {
   generationEnded(error: unknown): void;
   /** Takes a failure itself when it returns true (a standalone reader has rules of its own). */
   delegateFailure?(error: unknown, offsets: OffsetToCommit[]): boolean;
+  /** Reads committed metadata and the broker's limit on it, for handlers with commitMetadata 'finished-ahead'. */
+  admin?: ClusterAdmin;
 }
 
 const NOTHING: ReadonlyMap<string, CommittablePartition> = new Map();
+
+/** Commits that only update the finished-ahead map (the watermark held by a slow record) go out at most this often. */
+export const FINISHED_AHEAD_COMMIT_MS = 500;
 
 /**
  * Commit policy decisions (§4.6) turned into committer calls: which
@@ -44,9 +53,16 @@ const NOTHING: ReadonlyMap<string, CommittablePartition> = new Map();
  */
 export class CommitCoordinator {
   private readonly committer: OffsetCommitter;
+  /** Finished-ahead maps in commit metadata, when a handler carries them. */
+  readonly finishedAhead: FinishedAheadOffsets | undefined;
+  private lastAheadCommit = 0;
 
   constructor(private readonly options: CommitCoordinatorOptions) {
+    const { admin, groupId, owned, logger } = options;
+    const finishedAhead = admin && options.handlers.some((h) => h.commitMetadata === 'finished-ahead') ? new FinishedAheadOffsets({ groupId, admin, owned, logger }) : undefined;
+    this.finishedAhead = finishedAhead;
     this.committer = new OffsetCommitter({
+      finishedAheadMetadata: finishedAhead && ((key, offset, tracker) => finishedAhead.metadataFor(key, offset, tracker)),
       partitions: () => (options.committing() ? options.owned : NOTHING),
       send: (offsets) => options.send(offsets),
       retry: { attempts: 5, initialDelayMs: 200, maxDelayMs: 5_000 },
@@ -84,16 +100,36 @@ export class CommitCoordinator {
     }
   }
 
-  /** A pooled handler's partitions with a finished watermark not yet committed (auto commits keep their interval). */
-  commitFinishedWork(handler: CommitHandler): void {
+  /**
+   * A pooled handler's partitions with a finished watermark not yet committed
+   * (auto commits keep their interval); with finished-ahead metadata, also
+   * those whose finished-ahead set grew, at most every FINISHED_AHEAD_COMMIT_MS.
+   */
+  commitFinishedWork(handler: CommitHandler, now = Date.now()): void {
     if (handler.commit.mode === 'auto') return;
-    const keys = this.keysOf(handler).filter((key) => this.options.owned.get(key)!.tracker.pendingCommit() !== undefined);
-    if (keys.length > 0) this.byPolicy(handler, keys);
+    const aheadDue = this.finishedAhead !== undefined && now - this.lastAheadCommit >= FINISHED_AHEAD_COMMIT_MS;
+    const keys = this.keysOf(handler).filter((key) => {
+      const { tracker, finishedAhead } = this.options.owned.get(key)!;
+      return tracker.pendingCommit() !== undefined || (aheadDue && finishedAhead === true && tracker.finishedAheadUncommitted);
+    });
+    if (keys.length === 0) return;
+    if (aheadDue) this.lastAheadCommit = now;
+    this.byPolicy(handler, keys);
   }
 
   /** Commits what finished on these partitions (or all); never rejects: failures are reported. */
   commit(keys?: string[]): Promise<void> {
     return this.committer.commit(keys).catch(() => undefined);
+  }
+
+  /** Before the first join: the broker's limit on commit metadata. */
+  async prepare(): Promise<void> {
+    await this.finishedAhead?.readBudget();
+  }
+
+  /** Newly assigned partitions: their trackers skip what the committed maps name. */
+  async restoreFinishedAhead(keys: string[]): Promise<void> {
+    await this.finishedAhead?.restore(keys);
   }
 
   private keysOf(handler: CommitHandler): string[] {

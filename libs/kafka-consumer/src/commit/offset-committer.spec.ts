@@ -133,4 +133,32 @@ describe('OffsetCommitter', () => {
     await committer.commit([topicPartitionKey('t', 1)]);
     expect(sent).toEqual([[{ topic: 't', partition: 1, offset: '1' }]]);
   });
+
+  it('commits a finished-ahead partition again when only its finished-ahead set grew, with the map as metadata', async () => {
+    const sent: OffsetToCommit[][] = [];
+    const partitions = new Map<string, CommittablePartition>();
+    const committer = new OffsetCommitter({
+      partitions: () => partitions,
+      send: async (offsets) => void sent.push(offsets),
+      retry: { attempts: 1, initialDelayMs: 1, maxDelayMs: 1 },
+      isRetriable: () => false,
+      onFailure: () => undefined,
+      finishedAheadMetadata: (_key, offset, tracker) => `${offset}:${tracker.finishedAboveWatermark().join(',')}`,
+    });
+    const tracker = new PartitionOffsetTracker();
+    partitions.set(topicPartitionKey('t', 0), { tracker, finishedAhead: true });
+    for (let o = 0; o < 5; o++) tracker.begin(String(o));
+    tracker.finish('0');
+    await committer.commit();
+    expect(sent.pop()).toEqual([{ topic: 't', partition: 0, offset: '1', metadata: '1:' }]);
+    await committer.commit();
+    expect(sent).toEqual([]); // nothing new
+    tracker.finish('3');
+    await committer.commit();
+    expect(sent.pop()).toEqual([{ topic: 't', partition: 0, offset: '1', metadata: '1:3' }]);
+    tracker.finish('1');
+    tracker.finish('2');
+    await committer.commit();
+    expect(sent.pop()).toEqual([{ topic: 't', partition: 0, offset: '4', metadata: '4:' }]);
+  });
 });

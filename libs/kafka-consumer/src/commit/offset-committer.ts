@@ -8,6 +8,8 @@ export interface OffsetToCommit {
   partition: number;
   /** Next offset to read: last finished record + 1. */
   offset: string;
+  /** Commit metadata: the finished-ahead map ('' for none), for partitions whose handler carries it. */
+  metadata?: string;
 }
 
 /** What the committer needs to know about one partition. */
@@ -15,6 +17,8 @@ export interface CommittablePartition {
   tracker: PartitionOffsetTracker;
   /** Manual mode: nothing at or past this offset is committed (exclusive bound). */
   limit?: bigint;
+  /** Commits carry the offsets finished above the committed one (commitMetadata: 'finished-ahead'). */
+  finishedAhead?: boolean;
 }
 
 export interface OffsetCommitterDeps {
@@ -26,7 +30,11 @@ export interface OffsetCommitterDeps {
   isRetriable: (error: unknown) => boolean;
   /** Called for commits that failed for good; the offsets stay pending. */
   onFailure: (error: unknown, offsets: OffsetToCommit[]) => void;
+  /** The metadata of a finished-ahead partition's commit at `offset` ('' when there is none or it must be left out). */
+  finishedAheadMetadata?: (key: string, offset: bigint, tracker: PartitionOffsetTracker) => string;
 }
+
+type PendingCommit = OffsetToCommit & { tracker: PartitionOffsetTracker; aheadChanges?: number };
 
 interface QueuedCommit {
   keys: Set<string> | 'all';
@@ -78,17 +86,27 @@ export class OffsetCommitter {
     return true;
   }
 
-  /** Offsets that would be committed now. */
-  pending(keys: Set<string> | 'all' = 'all'): Array<OffsetToCommit & { tracker: PartitionOffsetTracker }> {
-    const result: Array<OffsetToCommit & { tracker: PartitionOffsetTracker }> = [];
-    for (const [key, { tracker, limit }] of this.deps.partitions()) {
+  /**
+   * Offsets that would be committed now. A finished-ahead partition also has
+   * one when only its finished-ahead set grew (a slow record holds the
+   * watermark while others finish): the same offset, new metadata.
+   */
+  pending(keys: Set<string> | 'all' = 'all'): PendingCommit[] {
+    const result: PendingCommit[] = [];
+    for (const [key, { tracker, limit, finishedAhead }] of this.deps.partitions()) {
       if (keys !== 'all' && !keys.has(key)) continue;
-      let next = tracker.pendingCommit();
+      const news = finishedAhead === true && tracker.finishedAheadUncommitted;
+      let next = tracker.pendingCommit() ?? (news ? tracker.baseOffset : undefined);
       if (next === undefined) continue;
       if (limit !== undefined && next > limit) next = limit;
       const committed = tracker.committedOffset;
-      if (committed !== undefined && next <= committed) continue;
-      result.push({ ...parseTopicPartitionKey(key), offset: next.toString(), tracker });
+      if (committed !== undefined && (next < committed || (next === committed && !news))) continue;
+      const entry: PendingCommit = { ...parseTopicPartitionKey(key), offset: next.toString(), tracker };
+      if (finishedAhead && this.deps.finishedAheadMetadata) {
+        entry.aheadChanges = tracker.finishedAheadChanges();
+        entry.metadata = this.deps.finishedAheadMetadata(key, next, tracker);
+      }
+      result.push(entry);
     }
     return result;
   }
@@ -97,11 +115,11 @@ export class OffsetCommitter {
     const { retry, isRetriable, onFailure } = this.deps;
     const batch = this.pending(keys);
     if (batch.length === 0) return;
-    const offsets = batch.map(({ topic, partition, offset }) => ({ topic, partition, offset }));
+    const offsets = batch.map(({ topic, partition, offset, metadata }) => (metadata === undefined ? { topic, partition, offset } : { topic, partition, offset, metadata }));
     for (let attempt = 1; ; attempt++) {
       try {
         await this.deps.send(offsets);
-        for (const { tracker, offset } of batch) tracker.markCommitted(offset);
+        for (const { tracker, offset, aheadChanges } of batch) tracker.markCommitted(offset, aheadChanges);
         return;
       } catch (error) {
         if (attempt >= retry.attempts || !isRetriable(error)) {

@@ -47,6 +47,8 @@ export interface EngineOffset {
   topic: string;
   partition: number;
   offset: string;
+  /** Commit metadata (finished-ahead offsets); undefined: none. */
+  metadata?: string;
 }
 
 /** What the core hears from an engine; the engine awaits each call before it goes on. */

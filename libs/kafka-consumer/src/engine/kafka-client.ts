@@ -21,8 +21,10 @@ export interface ClusterAdmin {
   watermarks(topic: string): Promise<PartitionWatermarks[]>;
   /** Per partition, the first offset whose timestamp is at or after `timestamp` (the end when none). */
   offsetsForTimes(topic: string, timestamp: number): Promise<Array<{ partition: number; offset: string }>>;
-  /** A group's committed offsets ('-1' where none). */
-  committed(groupId: string, topics: string[]): Promise<Array<{ topic: string; partitions: Array<{ partition: number; offset: string }> }>>;
+  /** A group's committed offsets ('-1' where none), with their commit metadata. */
+  committed(groupId: string, topics: string[]): Promise<Array<{ topic: string; partitions: Array<{ partition: number; offset: string; metadata: string | null }> }>>;
+  /** A broker setting (e.g. offset.metadata.max.bytes); undefined where the client cannot read it. */
+  brokerConfig(name: string): Promise<string | undefined>;
   /** The partitions of existing topics, with their leaders (-1 while none is elected). */
   partitions(topics: string[]): Promise<Array<{ topic: string; partitions: Array<{ partition: number; leader: number }> }>>;
 }

@@ -45,12 +45,12 @@ describe('kafkajsStyleAdmin', () => {
         listTopics: async () => ['t'],
         fetchTopicOffsets: async () => [{ partition: 0, low: '1', high: '5', offset: '5' } as never],
         fetchTopicOffsetsByTimestamp: async () => [],
-        fetchOffsets: async () => [{ topic: 't', partitions: [{ partition: 0, offset: '3', metadata: null } as never] }],
+        fetchOffsets: async () => [{ topic: 't', partitions: [{ partition: 0, offset: '3', metadata: 'm', leaderEpoch: 1 } as never] }],
       },
       async () => [{ name: 't', partitions: [{ partitionId: 0, leader: 2 }, { partitionId: 1, leader: null }] }],
     );
     expect(await admin.partitions(['t'])).toEqual([{ topic: 't', partitions: [{ partition: 0, leader: 2 }, { partition: 1, leader: -1 }] }]);
     expect(await admin.watermarks('t')).toEqual([{ partition: 0, low: '1', high: '5' }]);
-    expect(await admin.committed('g', ['t'])).toEqual([{ topic: 't', partitions: [{ partition: 0, offset: '3' }] }]);
+    expect(await admin.committed('g', ['t'])).toEqual([{ topic: 't', partitions: [{ partition: 0, offset: '3', metadata: 'm' }] }]);
   });
 });

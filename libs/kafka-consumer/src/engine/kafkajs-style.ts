@@ -10,7 +10,7 @@ export interface KafkajsStyleAdmin {
   listTopics(): Promise<string[]>;
   fetchTopicOffsets(topic: string): Promise<Array<{ partition: number; low: string; high: string }>>;
   fetchTopicOffsetsByTimestamp(topic: string, timestamp?: number): Promise<Array<{ partition: number; offset: string }>>;
-  fetchOffsets(request: { groupId: string; topics: string[] }): Promise<Array<{ topic: string; partitions: Array<{ partition: number; offset: string }> }>>;
+  fetchOffsets(request: { groupId: string; topics: string[] }): Promise<Array<{ topic: string; partitions: Array<{ partition: number; offset: string; metadata?: string | null }> }>>;
 }
 
 /** One topic's metadata as both clients describe it. */
@@ -26,14 +26,22 @@ export interface KafkajsStyleProducer {
 }
 
 /** The core's admin calls; `metadata` reads topic metadata, whose result shape differs between the two. */
-export function kafkajsStyleAdmin(admin: KafkajsStyleAdmin, metadata: (topics: string[]) => Promise<KafkajsStyleTopicMetadata[]>): ClusterAdmin {
+export function kafkajsStyleAdmin(
+  admin: KafkajsStyleAdmin,
+  metadata: (topics: string[]) => Promise<KafkajsStyleTopicMetadata[]>,
+  brokerConfig: (name: string) => Promise<string | undefined> = async () => undefined,
+): ClusterAdmin {
   return {
     listTopics: () => admin.listTopics(),
     watermarks: async (topic) => (await admin.fetchTopicOffsets(topic)).map(({ partition, low, high }) => ({ partition, low, high })),
     offsetsForTimes: async (topic, timestamp) =>
       (await admin.fetchTopicOffsetsByTimestamp(topic, timestamp)).map(({ partition, offset }) => ({ partition, offset })),
     committed: async (groupId, topics) =>
-      (await admin.fetchOffsets({ groupId, topics })).map(({ topic, partitions }) => ({ topic, partitions: partitions.map(({ partition, offset }) => ({ partition, offset })) })),
+      (await admin.fetchOffsets({ groupId, topics })).map(({ topic, partitions }) => ({
+        topic,
+        partitions: partitions.map(({ partition, offset, metadata }) => ({ partition, offset, metadata: metadata ?? null })),
+      })),
+    brokerConfig,
     partitions: async (topics) =>
       (await metadata(topics)).map((t) => ({
         topic: t.name,

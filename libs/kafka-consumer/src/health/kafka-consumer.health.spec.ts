@@ -7,7 +7,7 @@ import { KafkaConsumerService } from '../runner/kafka-consumer.service';
 import { groupHealth } from './group-health';
 import { KafkaConsumerHealthIndicator } from './kafka-consumer.health';
 
-const partition = (lag: number | undefined): PartitionMetrics => ({ topic: 't', partition: 0, handler: 'H.h', queued: 0, running: 0, completed: 0, pausedForBackpressure: false, lag });
+const partition = (lag: number | undefined): PartitionMetrics => ({ topic: 't', partition: 0, handler: 'H.h', queued: 0, running: 0, completed: 0, pausedForBackpressure: false, finishedAhead: 0, skippedOnAssignment: 0, lag });
 
 describe('groupHealth', () => {
   it('is down when the consumer failed or stopped, or its lag is over maxLag; degraded and restarting are up', () => {

@@ -24,6 +24,9 @@ export interface CommitPolicyOptions {
   everyRecords?: number;
 }
 
+/** What a handler's commits carry as metadata: nothing, or the offsets finished above the committed one. */
+export type CommitMetadataMode = 'none' | 'finished-ahead';
+
 export interface RetryOptions {
   /** Attempts in all, the first included (default 3). */
   attempts?: number;
@@ -67,6 +70,15 @@ export interface KafkaHandlerOptions {
    * ignored. Must be below the group's `maxPollIntervalMs`.
    */
   handlerTimeoutMs?: number;
+  /**
+   * `'finished-ahead'`: each commit also carries, in its metadata, the offsets
+   * finished above the committed one (a worker pool finishes out of order);
+   * a member taking the partition after a crash skips them instead of running
+   * them again. Off by default (`'none'`); not with `commit: 'manual'`. The
+   * map's size is bounded by the broker's `offset.metadata.max.bytes`: near
+   * it the partition takes no new records until the committed offset moves.
+   */
+  commitMetadata?: CommitMetadataMode;
   /**
    * CPU-bound work on worker threads: the function exported by `filename` (an
    * absolute path to compiled JavaScript) runs on a thread with `(value, meta)`

@@ -1,5 +1,5 @@
 import type { ConnectionOptions } from 'tls';
-import type { CommitMode, CommitPolicyOptions, OrderingMode, RetryOptions, TopicSubscription } from './handler-options.interface';
+import type { CommitMetadataMode, CommitMode, CommitPolicyOptions, OrderingMode, RetryOptions, TopicSubscription } from './handler-options.interface';
 
 export type AssignmentStrategy = 'range' | 'roundrobin' | 'sticky' | 'cooperative-sticky';
 
@@ -133,6 +133,7 @@ export interface HandlerOverrides {
   maxQueuedRecords?: number;
   handlerTimeoutMs?: number;
   retry?: RetryOptions;
+  commitMetadata?: CommitMetadataMode;
 }
 
 export interface KafkaConsumerModuleOptions extends Omit<ConsumerSettings, 'standalone'> {

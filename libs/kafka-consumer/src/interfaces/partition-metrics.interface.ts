@@ -15,4 +15,8 @@ export interface PartitionMetrics {
   highWatermark?: string;
   /** highWatermark − committed offset (or − committable when nothing was committed yet). */
   lag?: number;
+  /** Records finished above the first unfinished one (waiting for it; with commitMetadata 'finished-ahead', the map a commit carries). */
+  finishedAhead: number;
+  /** Records skipped since this member took the partition: finished by the previous owner (commit metadata). */
+  skippedOnAssignment: number;
 }

@@ -142,4 +142,37 @@ describe('PartitionOffsetTracker', () => {
       }
     }
   });
+
+  it('lists the offsets finished above the first unfinished one, and notes when the set changed since the last commit', () => {
+    const t = new PartitionOffsetTracker();
+    for (let o = 10; o < 16; o++) t.begin(String(o));
+    t.finish('10');
+    t.finish('13');
+    t.finish('15');
+    expect(t.finishedAboveWatermark()).toEqual([13n, 15n]);
+    expect(t.baseOffset).toBe(11n);
+    expect(t.finishedAheadUncommitted).toBe(true);
+    t.markCommitted(11n, t.finishedAheadChanges());
+    expect(t.finishedAheadUncommitted).toBe(false);
+    t.finish('14');
+    expect(t.finishedAheadUncommitted).toBe(true);
+    expect(t.finishedAboveWatermark()).toEqual([13n, 14n, 15n]);
+  });
+
+  it('skips offsets the last owner finished: begun and finished as they arrive, never handed out', () => {
+    const t = new PartitionOffsetTracker();
+    t.skipFinished([
+      [6n, 8n],
+      [9n, 10n],
+    ]);
+    const handedOut = ['5', '6', '7', '8', '9', '10'].filter((o) => t.begin(o));
+    expect(handedOut).toEqual(['5', '8', '10']);
+    expect(t.skipped).toBe(3);
+    t.finish('5');
+    expect(t.committableOffset).toBe(8n); // 6 and 7 count as finished
+    t.finish('8');
+    expect(t.committableOffset).toBe(10n);
+    t.finish('10');
+    expect(t.committableOffset).toBe(11n);
+  });
 });

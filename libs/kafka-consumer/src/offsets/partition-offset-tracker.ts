@@ -1,3 +1,5 @@
+import type { OffsetRange } from './finished-ahead-codec';
+
 /**
  * Offsets of one partition: which records were handed out, which finished, and
  * the offset that is safe to commit. Pure. Kafka offsets are int64 and exceed
@@ -20,6 +22,13 @@ export class PartitionOffsetTracker {
   /** The last record of the finished prefix; the watermark is one past it (computed when read, not per record). */
   private lastRetired: string | undefined;
   private committed: bigint | undefined;
+  /** Offsets a previous owner finished above its commit (from the commit's metadata): finished here without running. */
+  private skipRanges: OffsetRange[] = [];
+  /** Records finished through skipRanges. */
+  skipped = 0;
+  /** Changes to the finished-ahead set, and how many of them the last commit carried. */
+  private aheadChanges = 0;
+  private aheadCommitted = 0;
 
   /**
    * Registers a record before it is processed. Returns false for an offset at
@@ -32,7 +41,36 @@ export class PartitionOffsetTracker {
     if (this.lastRetired !== undefined && compareOffsets(value, this.lastRetired) <= 0) return false;
     this.highestBegun = value;
     this.begun.push(value);
+    if (this.skipRanges.length > 0 && this.finishedBefore(BigInt(value))) {
+      this.finish(value);
+      this.skipped += 1;
+      return false;
+    }
     return true;
+  }
+
+  /**
+   * Offsets finished before this member had the partition (the last owner's
+   * commit metadata): they are begun and finished as they arrive, never run.
+   */
+  skipFinished(ranges: readonly OffsetRange[]): void {
+    this.skipRanges = [...ranges];
+  }
+
+  /** Finished offsets above the first unfinished one, ascending: what a commit's metadata carries. */
+  finishedAboveWatermark(): bigint[] {
+    return [...this.finishedAhead].map((offset) => BigInt(offset)).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  }
+
+  /** How many finished offsets wait above the first unfinished one. */
+  get finishedAheadCount(): number {
+    return this.finishedAhead.size;
+  }
+
+  private finishedBefore(offset: bigint): boolean {
+    while (this.skipRanges.length > 0 && this.skipRanges[0][1] <= offset) this.skipRanges.shift(); // passed: the fast path returns
+    const first = this.skipRanges[0];
+    return first !== undefined && first[0] <= offset;
   }
 
   /** Marks a begun record finished; returns whether the committable offset moved. */
@@ -42,6 +80,7 @@ export class PartitionOffsetTracker {
     if (this.head >= this.begun.length || compareOffsets(value, this.begun[this.head]) < 0) return false;
     if (value !== this.begun[this.head]) {
       this.finishedAhead.add(value);
+      this.aheadChanges += 1;
       return false;
     }
     this.retire();
@@ -60,10 +99,26 @@ export class PartitionOffsetTracker {
     return watermark;
   }
 
-  /** Records a successful commit. A lower (stale) offset never moves it back. */
-  markCommitted(offset: bigint | string): void {
+  /** Records a successful commit. A lower (stale) offset never moves it back. `aheadChanges`: what finishedAheadChanges() was when its metadata was built. */
+  markCommitted(offset: bigint | string, aheadChanges?: number): void {
     const value = BigInt(offset);
     if (this.committed === undefined || value > this.committed) this.committed = value;
+    if (aheadChanges !== undefined && aheadChanges > this.aheadCommitted) this.aheadCommitted = aheadChanges;
+  }
+
+  /** A change count of the finished-ahead set (for commit metadata: commit again when it moved). */
+  finishedAheadChanges(): number {
+    return this.aheadChanges;
+  }
+
+  /** Whether records finished ahead since the last commit carried the set: a commit with metadata has news. */
+  get finishedAheadUncommitted(): boolean {
+    return this.aheadChanges > this.aheadCommitted && this.finishedAhead.size > 0;
+  }
+
+  /** The offset a commit carries now: the watermark, or before anything finished, the first record begun. */
+  get baseOffset(): bigint | undefined {
+    return this.committableOffset ?? this.firstUnfinished;
   }
 
   get committedOffset(): bigint | undefined {

@@ -12,7 +12,12 @@ export interface PartitionState extends CommittablePartition {
 
 /** No progress yet; a manual handler commits nothing until it acknowledges. */
 export function freshPartitionState(handler: ResolvedHandler<BoundMethod>): PartitionState {
-  return { handler, tracker: new PartitionOffsetTracker(), limit: handler.commit.mode === 'manual' ? 0n : undefined };
+  return {
+    handler,
+    tracker: new PartitionOffsetTracker(),
+    limit: handler.commit.mode === 'manual' ? 0n : undefined,
+    finishedAhead: handler.commitMetadata === 'finished-ahead',
+  };
 }
 
 /** A record finished: its tracker hears it, and an acknowledging manual handler moves its commit limit. */

@@ -3,7 +3,7 @@ import { KafkaConsumerConfigError } from '../errors/kafka-consumer-config.error'
 import type { Deserializer } from '../interfaces/deserializer.interface';
 import type { CommitMode, CommitPolicyOptions, KafkaHandlerMetadata } from '../interfaces/handler-options.interface';
 import { integerAtLeast, oneOf, optionalIntegerAtLeast, requireNonEmptyString, TOPIC_NAME } from './option-rules';
-import { BUILTIN_DESERIALIZERS, COMMIT_MODES, ORDERING_MODES } from './option-values';
+import { BUILTIN_DESERIALIZERS, COMMIT_METADATA_MODES, COMMIT_MODES, ORDERING_MODES } from './option-values';
 import type { ResolvedCommitPolicy, ResolvedHandler, ResolvedModuleOptions, ResolvedRetry } from './resolved-options';
 
 /** One handler's options: decorator metadata, then config overrides by name. Pure. */
@@ -39,6 +39,11 @@ export function resolveHandler<S>(
   if (metadata.threads !== undefined && metadata.batch) {
     throw new KafkaConsumerConfigError(at('threads'), metadata.threads, 'worker threads apply to record handlers');
   }
+  const commit = resolveCommitPolicy(at('commit'), overrides.commit ?? metadata.commit);
+  const commitMetadata = oneOf(at('commitMetadata'), overrides.commitMetadata ?? metadata.commitMetadata ?? 'none', COMMIT_METADATA_MODES);
+  if (commitMetadata !== 'none' && commit.mode === 'manual') {
+    throw new KafkaConsumerConfigError(at('commitMetadata'), commitMetadata, "a manual-commit handler commits what it acknowledges; finished-ahead offsets apply to the other commit policies");
+  }
   const maxQueuedRecords = integerAtLeast(at('maxQueuedRecords'), overrides.maxQueuedRecords ?? metadata.maxQueuedRecords ?? Math.max(64, concurrency * 8), concurrency);
 
   return {
@@ -50,7 +55,8 @@ export function resolveHandler<S>(
     fromBeginning: metadata.fromBeginning,
     valueDeserializer: resolveDeserializer(at('deserializer'), metadata.deserializer ?? 'json'),
     keyDeserializer: resolveDeserializer(at('keyDeserializer'), metadata.keyDeserializer ?? 'string'),
-    commit: resolveCommitPolicy(at('commit'), overrides.commit ?? metadata.commit),
+    commit,
+    commitMetadata,
     ordering,
     concurrency,
     maxQueuedRecords,

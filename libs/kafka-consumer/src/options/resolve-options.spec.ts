@@ -71,6 +71,17 @@ describe('resolveModuleOptions', () => {
   });
 });
 
+describe('commitMetadata', () => {
+  it("takes 'none' (default) and 'finished-ahead', refuses it with manual commits and refuses other values", () => {
+    expect(groups({}, [handler('A.a', {})])[0].handlers[0].commitMetadata).toBe('none');
+    expect(groups({}, [handler('A.a', { commitMetadata: 'finished-ahead', concurrency: 8 })])[0].handlers[0].commitMetadata).toBe('finished-ahead');
+    expect(groups({ handlers: { 'A.a': { commitMetadata: 'finished-ahead' } } }, [handler('A.a', {})])[0].handlers[0].commitMetadata).toBe('finished-ahead');
+    const manual = configError(() => groups({}, [handler('A.a', { commit: 'manual', commitMetadata: 'finished-ahead' })]));
+    expect([manual.option, manual.message]).toEqual(['handler A.a: commitMetadata', expect.stringMatching(/manual-commit/)]);
+    expect(configError(() => groups({}, [handler('A.a', { commitMetadata: 'bitmap' as never })])).option).toBe('handler A.a: commitMetadata');
+  });
+});
+
 describe('client options', () => {
   it('takes engine-neutral log levels and refuses others, naming the allowed ones', () => {
     expect(resolveModuleOptions({ ...base, logLevel: 'debug' }).logLevel).toBe('debug');

@@ -1,5 +1,5 @@
 import type { Deserializer } from '../interfaces/deserializer.interface';
-import type { CommitMode, OrderingMode } from '../interfaces/handler-options.interface';
+import type { CommitMetadataMode, CommitMode, OrderingMode } from '../interfaces/handler-options.interface';
 import type { ConsumerSettings, KafkaConsumerModuleOptions, PrometheusRegistry } from '../interfaces/module-options.interface';
 import type { ResolvedStandalone } from './resolve-standalone';
 
@@ -61,6 +61,8 @@ export interface ResolvedHandler<S = unknown> {
   maxQueuedRecords: number;
   /** Bound on one attempt of the handler, in ms; undefined: none. */
   handlerTimeoutMs?: number;
+  /** What commits carry as metadata (see KafkaHandlerOptions.commitMetadata). */
+  commitMetadata: CommitMetadataMode;
   /** Run the CPU part on worker threads (validated when the pool starts). */
   threads?: { filename: string; size?: number; exportName?: string };
   retry: ResolvedRetry;

@@ -24,6 +24,8 @@ export interface RebalanceMember {
   /** Forgets backpressure pauses of partitions given up (and resumes them in the client). */
   releasePauses(keys: string[]): void;
   runHooks(kind: RebalanceHookKind, keys: string[]): Promise<void>;
+  /** Newly assigned partitions: skip what their last owner finished above its commit (commit metadata). */
+  restoreFinished?(keys: string[]): Promise<void>;
 }
 
 export interface RebalanceSettings {
@@ -98,6 +100,7 @@ export class RebalanceCoordinator {
     }
     for (const key of assigned) member.owned.track(key, next.get(key)!);
     settings.sticky.update(joined.assignment, joined.generationId);
+    if (assigned.length > 0) await member.restoreFinished?.(assigned);
     if (assigned.length > 0) await member.runHooks('assigned', assigned);
     const handOver = Object.keys(revokedPartitions(claimedBefore, joined.assignment)).length > 0;
     return settings.cooperative && handOver && !member.stopping();

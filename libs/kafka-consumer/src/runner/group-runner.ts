@@ -28,7 +28,7 @@ import { FetchLoopHeartbeat } from './fetch-loop-heartbeat';
 import { GroupTimers, POOL_TICK_MS } from './group-timers';
 import { LivenessMonitor } from './liveness-monitor';
 import { partitionMetrics } from './partition-metrics';
-import { resolveSeekPosition } from './seek-position';
+import { seekOwnedPartition } from './seek-position';
 import { StandaloneReader } from './standalone-reader';
 import { commitThrough, GroupTelemetry } from '../telemetry/group-telemetry';
 import type { PrometheusExposition } from '../telemetry/prometheus-metrics';
@@ -142,6 +142,7 @@ export class GroupRunner {
         commit: (keys) => this.commits.commit(keys),
         releasePauses: (keys) => this.backpressure.release(keys),
         runHooks: (kind, keys) => this.runHooks(kind, keys),
+        restoreFinished: (keys) => this.commits.restoreFinishedAhead(keys),
       },
     );
     const commitsOffsets = group.settings.standalone?.commitOffsets ?? true;
@@ -160,6 +161,7 @@ export class GroupRunner {
         if (!this.session.stopping) this.loopHeartbeat.generationEnded(error);
       },
       delegateFailure: (error, offsets) => (this.standalone ? (this.standalone.onCommitFailure(error, offsets), true) : false),
+      admin: deps.admin,
     });
   }
 
@@ -182,27 +184,20 @@ export class GroupRunner {
     return this.session.membership(this.assignment());
   }
 
+  /** Finished-ahead maps left out of commits and unreadable ones ignored; undefined without commitMetadata. */
+  commitMetadataCounts(): { dropped: number; unreadable: number } | undefined {
+    return this.commits.finishedAhead?.counts;
+  }
+
   /** Counts, offsets and lag per owned partition. */
   metrics(): PartitionMetrics[] {
     return partitionMetrics(this.owned, (state) => this.handlers.pool(state.handler), (key) => this.backpressure.isPaused(key));
   }
 
-  /**
-   * Moves the fetch position of an owned partition (§4.8). Records already
-   * fetched past it are dropped; progress tracking restarts there, so the
-   * replayed records are processed and committed again.
-   */
-  async seek(topic: string, partition: number, position: SeekPosition): Promise<string> {
-    const key = topicPartitionKey(topic, partition);
-    const state = this.owned.get(key);
-    if (!state || !this.engine) {
-      throw new Error(`group ${this.groupId}: ${topic}[${partition}] is not assigned to this member; it owns ${this.assignment().join(', ') || 'nothing'}`);
-    }
-    const offset = await resolveSeekPosition(this.deps.admin, topic, partition, position);
-    this.engine.seek(topic, partition, offset);
-    this.handlers.dropQueued([key]); // fetched before the seek: stale
-    this.owned.track(key, state.handler);
-    return offset;
+  /** Moves the fetch position of an owned partition (§4.8); see seekOwnedPartition. */
+  seek(topic: string, partition: number, position: SeekPosition): Promise<string> {
+    const { groupId, owned, engine, deps } = this;
+    return seekOwnedPartition({ groupId, owned, engine, admin: deps.admin, dropQueued: (keys) => this.handlers.dropQueued(keys) }, topic, partition, position);
   }
 
   /** Connects, subscribes and resolves once the consumer has joined its group. */
@@ -217,6 +212,7 @@ export class GroupRunner {
       this.deps.logger.warn?.(`group ${group.groupId}: topics ${missing.join(', ')} do not exist yet; they are subscribed when they appear`);
     }
     await this.handlers.startThreads();
+    await this.commits.prepare();
     // What the engine cannot honour was refused at module init (checkGroupEngine).
     const engine = this.deps.createEngine(this.engineSetup());
     this.engine = engine;

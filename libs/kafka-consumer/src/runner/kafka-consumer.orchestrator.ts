@@ -87,7 +87,9 @@ export class KafkaConsumerOrchestrator implements OnModuleInit, OnApplicationBoo
           prometheus: this.prometheus,
         }),
     );
-    this.stopScrapes = this.prometheus?.addSource(() => this.runners.map((runner) => ({ groupId: runner.groupId, partitions: runner.metrics() })));
+    this.stopScrapes = this.prometheus?.addSource(() =>
+      this.runners.map((runner) => ({ groupId: runner.groupId, partitions: runner.metrics(), commitMetadata: runner.commitMetadataCounts() })),
+    );
     // Every start settles before anything stops: a runner stopped while it still starts could
     // go on to join and run with nobody left to stop it.
     const started = await Promise.allSettled(this.runners.map((runner) => runner.start()));

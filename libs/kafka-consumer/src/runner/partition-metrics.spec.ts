@@ -24,7 +24,7 @@ describe('partitionMetrics', () => {
     const metrics = partitionMetrics(owned, () => pool, (key) => key === 'orders 1');
     expect(metrics[0]).toEqual({
       topic: 'orders', partition: 0, handler: 'Orders.handle', queued: 4, running: 2, completed: 3, pausedForBackpressure: false,
-      committedOffset: undefined, committableOffset: '3', highWatermark: '100', lag: 97,
+      committedOffset: undefined, committableOffset: '3', highWatermark: '100', lag: 97, finishedAhead: 0, skippedOnAssignment: 0,
     });
     // No pool counts: one record in flight shows as running; nothing finished yet, so no lag base.
     expect(metrics[1]).toMatchObject({ partition: 1, queued: 0, running: 1, completed: 0, pausedForBackpressure: true, lag: undefined });

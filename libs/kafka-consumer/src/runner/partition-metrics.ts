@@ -32,6 +32,8 @@ export function partitionMetrics(
       committableOffset: committable?.toString(),
       highWatermark: state.highWatermark,
       lag,
+      finishedAhead: state.tracker.finishedAheadCount,
+      skippedOnAssignment: state.tracker.skipped,
     };
   });
 }

@@ -39,7 +39,7 @@ describe('GroupTelemetry', () => {
     const registry = new Registry();
     const exposition = PrometheusExposition.forRegistry(registry);
     expect(PrometheusExposition.forRegistry(registry)).toBe(exposition);
-    const partition = { topic: 't', partition: 1, handler: 'h', queued: 2, running: 1, completed: 7, pausedForBackpressure: false, committedOffset: '7', lag: 3 };
+    const partition = { topic: 't', partition: 1, handler: 'h', queued: 2, running: 1, completed: 7, pausedForBackpressure: false, committedOffset: '7', lag: 3, finishedAhead: 4, skippedOnAssignment: 0 };
     const stop = exposition.addSource(() => [{ groupId: 'g', partitions: [partition] }]);
     let text = await registry.metrics();
     expect(text).toContain('kafka_consumergroup_lag{consumergroup="g",topic="t",partition="1"} 3');

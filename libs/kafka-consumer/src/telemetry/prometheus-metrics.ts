@@ -8,7 +8,7 @@ type PromClientModule = typeof PromClient;
 type PromClientRegistry = PromClient.Registry;
 
 /** What one running application reports at each scrape: its groups' owned partitions. */
-export type PartitionSnapshots = () => Array<{ groupId: string; partitions: PartitionMetrics[] }>;
+export type PartitionSnapshots = () => Array<{ groupId: string; partitions: PartitionMetrics[]; commitMetadata?: { dropped: number; unreadable: number } }>;
 
 const PARTITION_LABELS = ['consumergroup', 'topic', 'partition'] as const;
 const COMMIT_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -78,6 +78,25 @@ export class PrometheusExposition {
     );
     partitionGauge('kafka_consumer_queued_records', 'Records fetched and waiting for a worker, per owned partition', (m) => m.queued);
     partitionGauge('kafka_consumer_running_records', 'Records a handler is running now, per owned partition', (m) => m.running);
+    partitionGauge('kafka_consumer_finished_ahead_records', 'Records finished above the first unfinished one (the commit metadata map, with finished-ahead)', (m) => m.finishedAhead);
+    partitionGauge('kafka_consumer_skipped_on_assignment_records', "Records skipped since this member took the partition: finished by the previous owner (commit metadata)", (m) => m.skippedOnAssignment);
+    for (const [name, help, field] of [
+      ['kafka_consumer_commit_metadata_dropped_total', 'Commits that left their finished-ahead map out: over offset.metadata.max.bytes', 'dropped'],
+      ['kafka_consumer_commit_metadata_unreadable_total', 'Committed metadata another client wrote, or unreadable, ignored on assignment', 'unreadable'],
+    ] as const) {
+      new prom.Counter({
+        name,
+        help,
+        labelNames: ['consumergroup'],
+        registers,
+        collect() {
+          this.reset();
+          for (const snapshot of sources) {
+            for (const { groupId, commitMetadata } of snapshot()) if (commitMetadata) this.inc({ consumergroup: groupId }, commitMetadata[field]);
+          }
+        },
+      });
+    }
     this.commitDuration = new prom.Histogram({
       name: 'kafka_consumer_commit_duration_seconds',
       help: 'Latency of offset commits (OffsetCommit requests), failed ones included',

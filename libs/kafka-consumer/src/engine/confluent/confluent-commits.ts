@@ -58,7 +58,7 @@ export class ConfluentCommits {
 
   async commit(offsets: EngineOffset[]): Promise<void> {
     const consumer = this.consumer();
-    const list = offsets.map(({ topic, partition, offset }) => ({ topic, partition, offset: Number(offset) }));
+    const list = offsets.map(({ topic, partition, offset, metadata }) => ({ topic, partition, offset: Number(offset), ...(metadata === undefined ? {} : { metadata }) }));
     const sent = Date.now();
     await new Promise<void>((resolve, reject) => consumer.commitCb(list, (error) => (error ? reject(error) : resolve())));
     const outcome = await this.outcomeWhilePolling(list, sent);

@@ -1,5 +1,5 @@
 import type { LoggerService } from '@nestjs/common';
-import { Kafka, logLevel as KafkaLogLevel, LogEntry } from 'kafkajs';
+import { Admin, ConfigResourceTypes, Kafka, logLevel as KafkaLogLevel, LogEntry } from 'kafkajs';
 import type { KafkaClient } from '../kafka-client';
 import { kafkajsStyleAdmin, LazyRecordSender } from '../kafkajs-style';
 import type { ResolvedModuleOptions } from '../../options/resolved-options';
@@ -12,7 +12,7 @@ export function createKafkajsClient(options: ResolvedModuleOptions, logger: Logg
   const kafka = new Kafka(toKafkaConfig(options, () => (entry) => logKafka(logger, entry)));
   const admin = kafka.admin();
   return {
-    admin: kafkajsStyleAdmin(admin, async (topics) => (await admin.fetchTopicMetadata({ topics })).topics),
+    admin: kafkajsStyleAdmin(admin, async (topics) => (await admin.fetchTopicMetadata({ topics })).topics, (name) => brokerConfig(admin, name)),
     errors: KAFKAJS_ERRORS,
     connect: () => admin.connect(),
     createEngine: (setup) => new KafkajsConsumerEngine(kafka, setup),
@@ -35,4 +35,15 @@ function logKafka(logger: LoggerService, { level, log }: LogEntry): void {
   else if (level === KafkaLogLevel.WARN) logger.warn?.(text);
   else if (level === KafkaLogLevel.INFO) logger.log(text);
   else logger.debug?.(text);
+}
+
+/** One setting of the first broker the cluster lists (DescribeConfigs). */
+async function brokerConfig(admin: Admin, name: string): Promise<string | undefined> {
+  const { brokers } = await admin.describeCluster();
+  if (brokers.length === 0) return undefined;
+  const { resources } = await admin.describeConfigs({
+    resources: [{ type: ConfigResourceTypes.BROKER, name: String(brokers[0].nodeId), configNames: [name] }],
+    includeSynonyms: false,
+  });
+  return resources[0]?.configEntries.find((entry) => entry.configName === name)?.configValue ?? undefined;
 }

@@ -119,10 +119,11 @@ export class KafkajsConsumerEngine implements ConsumerEngine {
     // stopped and retries generation errors itself; the batch payload's commit
     // goes straight to the coordinator with the current generation.
     if (!this.sendCommit) throw new Error('no batch fetched yet; nothing can be committed');
-    const topics = new Map<string, Array<{ partition: number; offset: string }>>();
-    for (const { topic, partition, offset } of offsets) {
+    const topics = new Map<string, Array<{ partition: number; offset: string; metadata?: string }>>();
+    for (const { topic, partition, offset, metadata } of offsets) {
       const list = topics.get(topic) ?? [];
-      list.push({ partition, offset });
+      // kafkajs hands each partition's fields to the OffsetCommit request as they are.
+      list.push(metadata === undefined ? { partition, offset } : { partition, offset, metadata });
       topics.set(topic, list);
     }
     await this.sendCommit({ topics: [...topics].map(([topic, partitions]) => ({ topic, partitions })) });
