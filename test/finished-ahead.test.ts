@@ -2,7 +2,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { decodeFinishedAhead } from '../libs/kafka-consumer/src/offsets/finished-ahead-codec';
 import { FixtureApp } from './support/fixture-app';
 import { KafkaTestKit, numbered, waitFor } from './support/kafka-test-kit';
-import { describeOnKafka } from './support/on-kafka';
+import { describeOnKafka, itOnEngine } from './support/on-kafka';
 
 const TOTAL = 400;
 const HELD = 5;
@@ -98,6 +98,47 @@ describeOnKafka('kill -9 of a real process and commit metadata as Kafka stores i
     apps.push(app);
     await waitFor(async () => (await kit.committed('foreign', 'ahead'))[0] === 10, 30_000, 'the group read to the end');
     expect(app.processed.sort()).toEqual(['0/3', '0/4', '0/5', '0/6', '0/7', '0/8', '0/9']);
-    expect((await app.stop()).code).toBe(0);
+    // A clean stop: the module stops the consumers, then lets SIGTERM end the process as usual.
+    expect((await app.stop()).signal).toBe('SIGTERM');
+  });
+
+  itOnEngine('kafkajs', "the confluent engine's admin cannot read broker configs: it assumes Kafka's default 4096")('near a small offset.metadata.max.bytes the partition stops taking records before its map would not fit; nothing is dropped', async () => {
+    const LIMIT = 128;
+    kit = await KafkaTestKit.start({ topics: { ahead: 1 }, kafka: { properties: { 'offset.metadata.max.bytes': String(LIMIT) } } });
+    const total = 2_000;
+    await kit.produce('ahead', numbered(total).map((m) => ({ ...m, partition: 0 })));
+    // Every 20th record (offset % 20 == 5) never ends: each leaves a hole above the committed offset.
+    const env = { COMMIT_METADATA: 'finished-ahead', HOLD_EVERY: '20', MAX_QUEUED: '100' };
+    const app = FixtureApp.start({ brokers: kit.brokers, topic: 'ahead', groupId: 'small', concurrency: 64, ordering: 'unordered', env });
+    apps.push(app);
+    // Progress stops: held records, and the partition paused once the map passed 3/4 of the limit.
+    let last = -1;
+    await waitFor(
+      async () => {
+        const settled = app.processed.length > 0 && app.processed.length === last;
+        last = app.processed.length;
+        if (settled) await new Promise((resolve) => setTimeout(resolve, 1_500));
+        return settled && app.processed.length === last;
+      },
+      60_000,
+      'processing to stop',
+    );
+    const processed = app.processed.length;
+    // Without the pause it would go on until 63 of the 64 workers hold a record (offset ~1,265): well past this.
+    expect(processed).toBeLessThan(1_000);
+    // The last commit carries the whole map within the limit: every finished record above the committed offset, none left out.
+    await waitFor(
+      async () => {
+        const { offset, metadata } = await committedWithMetadata('small');
+        const decoded = decodeFinishedAhead(metadata, BigInt(offset));
+        const above = app.processed.filter((entry) => Number(entry.split('/')[1]) >= Number(offset)).length;
+        return offset === '5' && decoded.kind === 'map' && decoded.finished.reduce((n, [from, to]) => n + Number(to - from), 0) === above;
+      },
+      10_000,
+      'a commit whose map names every finished record above the committed offset',
+    );
+    const { metadata } = await committedWithMetadata('small');
+    expect(metadata!.length).toBeLessThanOrEqual(LIMIT);
+    console.log(`offset.metadata.max.bytes ${LIMIT}: processing paused after ${processed} of ${total} records; the committed map takes ${metadata!.length} bytes`);
   });
 });

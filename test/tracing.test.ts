@@ -111,7 +111,8 @@ describe('OpenTelemetry tracing (an SDK registered, in-memory exporter)', () => 
     const work = spans.find((s) => s.name === 'slow work')!;
     expect(work.parentSpanContext?.spanId).toBe(slow.spanContext().spanId);
     expect(work.spanContext().traceId).toBe(produced[0].producer.traceId);
-    expect(endMs(work)).toBeLessThanOrEqual(endMs(slow));
+    // Within a millisecond: the SDK times a span with a remote parent and its children on anchored clocks that can differ by a few µs.
+    expect(endMs(work)).toBeLessThanOrEqual(endMs(slow) + 1);
     const outline = [...process.values()].map((s) => `process traced offset ${s.attributes['messaging.kafka.offset']}: parent ${s.parentSpanContext?.spanId} (producer), ${ms(s).toFixed(1)} ms`);
     const commit = commits[0];
     const tree = [

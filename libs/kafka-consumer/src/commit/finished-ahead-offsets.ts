@@ -7,6 +7,9 @@ import { parseTopicPartitionKey, topicPartitionKey } from '../offsets/topic-part
 
 /** Kafka's default offset.metadata.max.bytes, used when the broker's cannot be read. */
 export const DEFAULT_METADATA_MAX_BYTES = 4096;
+/** A partition whose map passes this share of the limit takes no new records until it is back under RESUME_SHARE. */
+export const HOLD_SHARE = 0.75;
+export const RESUME_SHARE = 0.5;
 
 export interface FinishedAheadCounts {
   /** Commits that left their map out: it would not fit the broker's limit. */
@@ -25,6 +28,8 @@ export class FinishedAheadOffsets {
   private maxBytes = DEFAULT_METADATA_MAX_BYTES;
   /** Partitions whose map was left out, until it fits again (one warning each time). */
   private readonly overBudget = new Set<string>();
+  /** Partitions held (paused) because their map neared the limit. */
+  private readonly holding = new Set<string>();
   readonly counts: FinishedAheadCounts = { dropped: 0, unreadable: 0 };
 
   constructor(
@@ -63,6 +68,39 @@ export class FinishedAheadOffsets {
       );
     }
     return '';
+  }
+
+  /**
+   * Backpressure before the limit, checked as each record is taken: a map is
+   * never longer than its bitmap, one bit per offset from the committed one
+   * to the highest taken. Taking `offset` is refused (the partition held)
+   * when that bound would pass HOLD_SHARE of the limit; the records already
+   * running go on, so the committed offset moves and the map shrinks.
+   */
+  holdsBefore(key: string, tracker: PartitionOffsetTracker, offset: string): boolean {
+    const base = tracker.baseOffset;
+    if (base === undefined || BigInt(offset) - base < this.spanLimit(HOLD_SHARE)) return false;
+    this.holding.add(key);
+    return true;
+  }
+
+  /** Held partitions whose bound is back under RESUME_SHARE of the limit, to resume (on the member's tick). */
+  sizeLimits(): { hold: string[]; unhold: string[] } {
+    const unhold: string[] = [];
+    for (const key of this.holding) {
+      const state = this.deps.owned.get(key);
+      const base = state?.tracker.baseOffset;
+      const highest = state?.tracker.highestBegunOffset;
+      if (state && base !== undefined && highest !== undefined && highest - base >= this.spanLimit(RESUME_SHARE)) continue;
+      this.holding.delete(key); // under the bound again, or given up (released with it)
+      if (state) unhold.push(key);
+    }
+    return { hold: [], unhold };
+  }
+
+  /** Offsets from the committed one whose bitmap fits `share` of the limit as base64, header included. */
+  private spanLimit(share: number): bigint {
+    return BigInt(Math.max(8, (Math.floor((this.maxBytes * share * 3) / 4) - 24) * 8));
   }
 
   /**

@@ -18,6 +18,8 @@ export interface PauseControl {
  */
 export class Backpressure {
   private readonly paused = new Set<string>();
+  /** Paused for another reason than the pool (a finished-ahead map near its size limit): the pool's drain does not resume them. */
+  private readonly held = new Set<string>();
 
   constructor(private readonly control: PauseControl) {}
 
@@ -39,7 +41,37 @@ export class Backpressure {
 
   /** Partitions this member gives up: forgotten, and resumed so they are not found paused if they come back. */
   release(keys: string[]): void {
+    for (const key of keys) this.held.delete(key);
     this.resumeSafely(keys.filter((key) => this.paused.delete(key)));
+  }
+
+  /** Pauses these partitions until `unhold`, whatever their pool backlog. */
+  hold(keys: string[]): void {
+    for (const key of keys) this.held.add(key);
+    this.pause(keys);
+  }
+
+  /** Ends a hold: resumed now (a pool that is still full pauses the partition again at its next record). */
+  unhold(keys: string[]): void {
+    const ended = keys.filter((key) => this.held.delete(key));
+    this.resumeWhere((key) => ended.includes(key), () => true);
+  }
+
+  /** Holds `key` when `full`; returns `full`. */
+  holdIf(key: string, full: boolean): boolean {
+    if (full) this.hold([key]);
+    return full;
+  }
+
+  /** Holds and releases what a size check decided (finished-ahead maps). */
+  applyHolds(limits: { hold: string[]; unhold: string[] } | undefined): void {
+    if (!limits) return;
+    this.hold(limits.hold);
+    this.unhold(limits.unhold);
+  }
+
+  isHeld(key: string): boolean {
+    return this.held.has(key);
   }
 
   /**
@@ -48,7 +80,7 @@ export class Backpressure {
    */
   resumeWhere(ready: (key: string) => boolean, stillOwned: (key: string) => boolean, resume = true): string[] {
     if (this.paused.size === 0) return [];
-    const drained = [...this.paused].filter(ready);
+    const drained = [...this.paused].filter((key) => !this.held.has(key) && ready(key));
     for (const key of drained) this.paused.delete(key);
     const owned = resume ? drained.filter(stillOwned) : [];
     this.resumeSafely(owned);

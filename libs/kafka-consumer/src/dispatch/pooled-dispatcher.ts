@@ -12,6 +12,12 @@ export interface PooledServices extends DispatchServices {
   recordEnded(record: { startedAt: number }): void;
   /** Pauses fetching of a partition whose queued records wait behind their own lanes. */
   pause(key: string): void;
+  /**
+   * With finished-ahead commit metadata: true when taking the record at
+   * `offset` could grow the partition's map past its share of the broker's
+   * limit; the partition is then held (paused) until its committed offset moves.
+   */
+  holdsBefore?(key: string, state: PartitionState, offset: string): boolean;
 }
 
 /**
@@ -41,6 +47,7 @@ export class PooledDispatcher {
         const message = messages[i];
         if (loop.interrupted()) return;
         if (!pool.admits(key) && !(await this.waitForRoom(loop, key))) return;
+        if (state.finishedAhead && this.services.holdsBefore?.(key, state, message.offset)) return; // fetched again once released
         resolved = message.offset;
         if (!state.tracker.begin(message.offset)) continue; // begun before a re-fetch: not run twice
         pool.submit(new PooledRecord(this, key, laneFor(handler.ordering, key, message.key, message.offset), processor, state, topic, partition, message));

@@ -46,6 +46,11 @@ describe('finished-ahead codec', () => {
     expect(encodeFinishedAhead(10n, stretch).length).toBe(24); // 16 bytes: the header, the span, two runs
   });
 
+  it('reads a map stored with a C string terminator (librdkafka writes one)', () => {
+    const metadata = encodeFinishedAhead(5n, [7n, 8n]);
+    expect(decodeFinishedAhead(`${metadata}\0`, 5n)).toEqual({ kind: 'map', committed: 5n, finished: [[7n, 9n]] });
+  });
+
   it('says nothing when nothing finished ahead', () => {
     expect(encodeFinishedAhead(5n, [])).toBe('');
     expect(decodeFinishedAhead('', 5n)).toEqual({ kind: 'none' });

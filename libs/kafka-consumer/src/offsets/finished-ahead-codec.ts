@@ -104,6 +104,8 @@ function runLengths(committed: bigint, finished: readonly bigint[]): bigint[] {
  * without metadata since, by another tool) is unreadable, not applied.
  */
 export function decodeFinishedAhead(metadata: string | null | undefined, committedOffset: bigint): FinishedAheadDecoding {
+  // librdkafka (the confluent engine) stores the string with its C terminator.
+  if (metadata?.endsWith('\0')) metadata = metadata.replace(/\0+$/, '');
   if (metadata === null || metadata === undefined || metadata === '') return { kind: 'none' };
   if (!/^[A-Za-z0-9+/]+={0,2}$/.test(metadata) || metadata.length % 4 !== 0) return { kind: 'unreadable', reason: 'not base64' };
   const bytes = Buffer.from(metadata, 'base64');

@@ -62,6 +62,11 @@ export class PartitionOffsetTracker {
     return [...this.finishedAhead].map((offset) => BigInt(offset)).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   }
 
+  /** The highest offset begun so far. */
+  get highestBegunOffset(): bigint | undefined {
+    return this.highestBegun === undefined ? undefined : BigInt(this.highestBegun);
+  }
+
   /** How many finished offsets wait above the first unfinished one. */
   get finishedAheadCount(): number {
     return this.finishedAhead.size;

@@ -121,6 +121,7 @@ export class GroupRunner {
       finish: finishRecord,
       commit: (handler, keys) => this.commits.byPolicy(handler, keys),
       pause: (key) => this.owned.has(key) && this.backpressure.pause([key]),
+      holdsBefore: (key, state, offset) => this.backpressure.holdIf(key, this.commits.finishedAhead?.holdsBefore(key, state.tracker, offset) === true),
     };
     this.handlers = new HandlerRuntimes({ group, env, services, wakeEveryMs: loopHeartbeatEveryMs, logger, telemetry });
     this.hooks = new HookInvoker(deps.rebalanceHooks, group.groupId, logger, reportFailure);
@@ -338,6 +339,7 @@ export class GroupRunner {
     // Heartbeats go on while shutdown waits for running records.
     this.liveness.check();
     if (this.session.stopping) return;
+    this.backpressure.applyHolds(this.commits.finishedAhead?.sizeLimits());
     for (const [handler, pool] of this.handlers.pools()) {
       this.commits.commitFinishedWork(handler);
       resumeDrained(this.backpressure, pool, this.owned, handler, true);
